@@ -1,0 +1,27 @@
+package core
+
+import "fmt"
+
+// BuildDataset builds the dataset spec describes (Kind "synthetic" or
+// "mnist") from seed, with K set by the builder (Classes, or the number of
+// digits), and fills its training-split Stats with ComputeStats. The raw-data
+// PCA fields of Stats are left nil (PrepareDataset fills them).
+func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
+	var (
+		d   *Dataset
+		err error
+	)
+	switch spec.Kind {
+	case "synthetic":
+		d, err = Synthetic(spec, seed)
+	case "mnist":
+		d, err = MNIST(spec, seed)
+	default:
+		return nil, fmt.Errorf("data.kind = %q: unknown kind (valid: synthetic, mnist)", spec.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.Stats = ComputeStats(&d.Train, d.K)
+	return d, nil
+}

@@ -1,0 +1,117 @@
+package core
+
+import (
+	"fmt"
+	"hash/fnv"
+)
+
+// Spec is the fully resolved configuration of one training run: everything
+// core needs, and nothing about where the run sits in a sweep.
+type Spec struct {
+	Seed  int64
+	Data  DataSpec
+	Model ModelSpec
+	Train TrainSpec
+}
+
+// DataSpec selects and shapes the training data.
+type DataSpec struct {
+	// Kind is "synthetic" (SCIENCE.md section 1, guaranteed orthogonally
+	// separable) or "mnist" (IDX files).
+	Kind string
+	// Classes is K. For mnist it equals len(Digits).
+	Classes int
+	// PerClass is the number of training points per class. For mnist, 0
+	// means every available training image of the chosen digits.
+	PerClass int
+	// TestPerClass is the number of test points per class (synthetic: drawn
+	// from the same distribution; mnist: from the test files, 0 = all).
+	TestPerClass int
+	// Dim is D for synthetic data (must exceed Classes); mnist uses 784.
+	Dim int
+	// Noise is rho as a fraction of the separability bound sqrt(1/(K-1)),
+	// in [0, 1). Synthetic only.
+	Noise float64
+	// NormSpread >= 1: each synthetic point is rescaled by a factor drawn
+	// log-uniformly in [1, NormSpread], so X_max/X_min <= NormSpread.
+	NormSpread float64
+	// Digits are the MNIST digits used as classes, in class order.
+	Digits []int
+	// Path is the folder holding the four MNIST IDX files (optionally
+	// gzipped). Empty means the GoMNIST module's data folder.
+	Path string
+	// Center subtracts the mean training image from train and test data.
+	Center bool
+}
+
+// ModelSpec is the network and its initialization.
+type ModelSpec struct {
+	// Width is the number of hidden neurons h (>= K).
+	Width int
+	// Init is "gaussian" (balanced, Assumption 2: unit-norm Gaussian
+	// directions with |w_j0| = |v_j0| = 1) or "paper" (every entry of W and V
+	// iid N(0, InitScale^2), not balanced, as in the paper's MNIST run).
+	Init string
+	// InitScale is eps: the initial weights are InitScale times a shape that
+	// does not depend on InitScale.
+	InitScale float64
+}
+
+// TrainSpec is the loss and the integrator.
+type TrainSpec struct {
+	// Loss is "exp" or "logistic" (binary, scalar output) or "ce"
+	// (softmax cross-entropy, K outputs).
+	Loss string
+	// Method is "gd" (full-batch gradient descent on the summed loss, GF time
+	// = steps * LR) or "sgd" (mini-batch SGD on the batch-mean loss with a
+	// deterministic shuffle per epoch).
+	Method string
+	// LR is the step size.
+	LR float64
+	// Time is the gradient-flow time horizon for gd: steps = round(Time/LR).
+	Time float64
+	// Epochs and Batch drive sgd.
+	Epochs int
+	Batch  int
+}
+
+// Outputs is the network's output dimension: 1 for the binary losses, K for
+// cross-entropy.
+func (s Spec) Outputs() int {
+	if s.Train.Loss == "ce" {
+		return s.Data.Classes
+	}
+	return 1
+}
+
+// DataKey identifies the dataset a run uses: runs with equal DataKeys share
+// one read-only Dataset.
+func (s Spec) DataKey() string {
+	d := s.Data
+	return fmt.Sprintf("seed=%d kind=%s K=%d n=%d nt=%d D=%d noise=%v spread=%v digits=%v path=%q center=%v",
+		s.Seed, d.Kind, d.Classes, d.PerClass, d.TestPerClass, d.Dim, d.Noise, d.NormSpread, d.Digits, d.Path, d.Center)
+}
+
+// DataSeed seeds the dataset's randomness: it depends on the seed and the
+// data keys only.
+func (s Spec) DataSeed() uint64 { return hashSeed("data", s.DataKey()) }
+
+// ShapeSeed seeds the initial shape (w_j0, v_j0): it depends on the seed, the
+// data keys, the width, the init kind and the output dimension, never on
+// InitScale, so runs that differ only in eps start from the same shape.
+func (s Spec) ShapeSeed() uint64 {
+	return hashSeed("shape", fmt.Sprintf("%s h=%d init=%s out=%d", s.DataKey(), s.Model.Width, s.Model.Init, s.Outputs()))
+}
+
+// TrainSeed seeds the integrator's own randomness (the SGD shuffle).
+func (s Spec) TrainSeed() uint64 {
+	return hashSeed("train", fmt.Sprintf("%d", s.Seed))
+}
+
+func hashSeed(domain, key string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(domain))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return h.Sum64()
+}

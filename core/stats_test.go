@@ -1,0 +1,136 @@
+package core
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestComputeStatsHand checks a 5-point example computed by hand. Points
+// (class): a=(-1,0) (1), b=(1,0) (0), c=(0,-2) (1), d=(1,1) (0), z=(0,0) (1).
+// z has norm 0 and is left out of every pair. Same-class pairs: cos(b,d) =
+// 1/sqrt2, cos(a,c) = 0 (a violation). Cross-class pairs: cos(b,a) = -1,
+// cos(b,c) = 0 (a violation), cos(d,a) = cos(d,c) = -1/sqrt2.
+// So MuS = 0, MuD = 0, SameViolFrac = 1/2, CrossViolFrac = 1/4,
+// ViolFrac = 2/6, XMaxOverMin = 2/1, PerClass = [2, 3].
+func TestComputeStatsHand(t *testing.T) {
+	s := &Split{N: 5, D: 2,
+		X: []float64{-1, 0, 1, 0, 0, -2, 1, 1, 0, 0},
+		Y: []int{1, 0, 1, 0, 1}}
+	st := ComputeStats(s, 2)
+	want := DataStats{MuS: 0, MuD: 0, SameViolFrac: 0.5, CrossViolFrac: 0.25, ViolFrac: 2.0 / 6, XMaxOverMin: 2, PerClass: []int{2, 3}}
+	if math.Abs(st.MuS) > 1e-15 || math.Abs(st.MuD) > 1e-15 || st.SameViolFrac != want.SameViolFrac ||
+		st.CrossViolFrac != want.CrossViolFrac || st.ViolFrac != want.ViolFrac || st.XMaxOverMin != 2 ||
+		!slices.Equal(st.PerClass, want.PerClass) || st.Separable {
+		t.Errorf("got %+v\nwant %+v", st, want)
+	}
+
+	// Move c to (-0.1,-2) and a to (-1,-0.1): cos(a,c) > 0 and cos(b,c) < 0,
+	// so the data become separable with MuS = min(cos(a,c), cos(b,d)).
+	s.X[1], s.X[4] = -0.1, -0.1
+	st = ComputeStats(s, 2)
+	a, b, c, d := []float64{-1, -0.1}, []float64{1, 0}, []float64{-0.1, -2}, []float64{1, 1}
+	wantMuS := math.Min(pairCos(a, c), pairCos(b, d))
+	wantMuD := -max(pairCos(b, a), pairCos(b, c), pairCos(d, a), pairCos(d, c))
+	if !st.Separable || math.Abs(st.MuS-wantMuS) > 1e-15 || math.Abs(st.MuD-wantMuD) > 1e-15 || st.ViolFrac != 0 {
+		t.Errorf("got MuS %v MuD %v viol %v separable %v; want %v %v 0 true", st.MuS, st.MuD, st.ViolFrac, st.Separable, wantMuS, wantMuD)
+	}
+}
+
+// naiveStats is the O(n^2) definition, pair by pair.
+func naiveStats(s *Split, k int) DataStats {
+	st := DataStats{PerClass: make([]int, k), MuS: 1, MuD: 1}
+	minSame, maxCross := math.Inf(1), math.Inf(-1)
+	var same, cross, sv, cv int
+	xmax, xmin := 0.0, math.Inf(1)
+	for i := 0; i < s.N; i++ {
+		st.PerClass[s.Y[i]]++
+		ni := math.Sqrt(pairDot(s.Row(i), s.Row(i)))
+		if ni == 0 {
+			continue
+		}
+		xmax, xmin = math.Max(xmax, ni), math.Min(xmin, ni)
+		for j := i + 1; j < s.N; j++ {
+			nj := math.Sqrt(pairDot(s.Row(j), s.Row(j)))
+			if nj == 0 {
+				continue
+			}
+			cs := pairDot(s.Row(i), s.Row(j)) / (ni * nj)
+			if s.Y[i] == s.Y[j] {
+				same++
+				minSame = math.Min(minSame, cs)
+				if cs <= 0 {
+					sv++
+				}
+			} else {
+				cross++
+				maxCross = math.Max(maxCross, cs)
+				if cs >= 0 {
+					cv++
+				}
+			}
+		}
+	}
+	if same > 0 {
+		st.MuS, st.SameViolFrac = minSame, float64(sv)/float64(same)
+	}
+	if cross > 0 {
+		st.MuD, st.CrossViolFrac = -maxCross, float64(cv)/float64(cross)
+	}
+	st.ViolFrac = float64(sv+cv) / float64(same+cross)
+	st.XMaxOverMin = xmax / xmin
+	st.Separable = st.MuS > 0 && st.MuD > 0
+	return st
+}
+
+// TestComputeStatsNaive compares the blocked computation with the naive one
+// on random labelled data large enough to cross both tile boundaries
+// (n > statsColBlock > statsRowBlock), with unsorted labels, an empty class
+// and some zero rows.
+func TestComputeStatsNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, d, k = statsColBlock + 300, 5, 4
+	s := &Split{N: n, D: d, X: make([]float64, n*d), Y: make([]int, n)}
+	for i := 0; i < n; i++ {
+		c := rng.IntN(3) // class 3 stays empty
+		s.Y[i] = c
+		if i%997 == 5 {
+			continue // a zero row
+		}
+		row := s.Row(i)
+		for j := range row {
+			row[j] = rng.NormFloat64()
+		}
+		row[c] += 1.5 // a class offset, so same-class pairs lean positive
+	}
+	got, want := ComputeStats(s, k), naiveStats(s, k)
+	if math.Abs(got.MuS-want.MuS) > 1e-13 || math.Abs(got.MuD-want.MuD) > 1e-13 ||
+		got.SameViolFrac != want.SameViolFrac || got.CrossViolFrac != want.CrossViolFrac || got.ViolFrac != want.ViolFrac ||
+		math.Abs(got.XMaxOverMin-want.XMaxOverMin) > 1e-12*want.XMaxOverMin || !slices.Equal(got.PerClass, want.PerClass) ||
+		got.Separable != want.Separable {
+		t.Errorf("blocked %+v\nnaive   %+v", got, want)
+	}
+	if want.SameViolFrac == 0 || want.CrossViolFrac == 0 || want.SameViolFrac > 0.5 {
+		t.Errorf("test data not mixed enough: %+v", want)
+	}
+
+	// Separable synthetic data through the same comparison.
+	ds, err := Synthetic(DataSpec{Classes: 3, Dim: 8, PerClass: 150, Noise: 0.9, NormSpread: 4}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want = ComputeStats(&ds.Train, 3), naiveStats(&ds.Train, 3)
+	if !got.Separable || math.Abs(got.MuS-want.MuS) > 1e-13 || math.Abs(got.MuD-want.MuD) > 1e-13 || got.ViolFrac != 0 {
+		t.Errorf("synthetic: blocked %+v\nnaive   %+v", got, want)
+	}
+}
+
+// TestComputeStatsDegenerate: one point per class has no same-class pair.
+func TestComputeStatsDegenerate(t *testing.T) {
+	s := &Split{N: 2, D: 2, X: []float64{1, 0, -1, 1}, Y: []int{0, 1}}
+	st := ComputeStats(s, 2)
+	if st.MuS != 1 || math.Abs(st.MuD-1/math.Sqrt2) > 1e-15 || st.SameViolFrac != 0 || st.ViolFrac != 0 || !st.Separable {
+		t.Errorf("got %+v, want MuS 1 (vacuous), MuD 1/sqrt2", st)
+	}
+}

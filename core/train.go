@@ -1,0 +1,288 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// trainer integrates the training dynamics of one network on one training
+// split. All scratch memory is allocated once, for batches of up to cap
+// points; a step allocates nothing.
+type trainer struct {
+	net  *Network
+	loss lossFunc
+	data *Split
+	cap  int // largest batch the scratch holds
+
+	z, a, dA []float64 // cap x H: pre-activations, features, d loss / d features
+	f, g     []float64 // cap x Out: outputs, d loss / d outputs
+	gW, gV   []float64 // D x H and Out x H gradients
+	xb       []float64 // cap x D gathered mini-batch (sgd)
+	yb       []int     // cap gathered labels (sgd)
+
+	steps, gradEvals int64
+	gfTime           float64
+}
+
+// trainOutcome is how an integration ended: a Result status and, unless
+// the status is ok, an error text.
+type trainOutcome struct {
+	status string
+	err    string
+}
+
+// newTrainer prepares scratch for batches of up to capacity points.
+func newTrainer(net *Network, loss lossFunc, data *Split, capacity int) *trainer {
+	h, out, d := net.H, net.Out, net.D
+	t := &trainer{net: net, loss: loss, data: data, cap: capacity}
+	t.z = make([]float64, capacity*h)
+	t.a = make([]float64, capacity*h)
+	t.dA = make([]float64, capacity*h)
+	t.f = make([]float64, capacity*out)
+	t.g = make([]float64, capacity*out)
+	t.gW = make([]float64, d*h)
+	t.gV = make([]float64, out*h)
+	return t
+}
+
+// gradient computes, for the nb points x (nb x D row-major) with labels y,
+// the loss gradient scale * d(sum_i l_i)/d(W, V) into gW and gV and returns
+// the unscaled summed loss sum_i l_i. It follows the chain rule with
+// relu'(0) = 0:
+//
+//	Z = X W, A = relu(Z), F = A V^T, G = scale dl/dF,
+//	grad V = G^T A, dA = (G V) masked by Z > 0, grad W = X^T dA.
+//
+// When the loss is not finite the gradients are left unspecified.
+func (t *trainer) gradient(x []float64, y []int, scale float64) float64 {
+	net := t.net
+	nb, d, h, out := len(y), net.D, net.H, net.Out
+	z, a, dA := t.z[:nb*h], t.a[:nb*h], t.dA[:nb*h]
+	f, g := t.f[:nb*out], t.g[:nb*out]
+	gemm(blas.NoTrans, blas.NoTrans, nb, h, d, 1, x, d, net.W, h, 0, z, h)
+	for i, v := range z {
+		if v > 0 {
+			a[i] = v
+		} else {
+			a[i] = 0
+		}
+	}
+	gemm(blas.NoTrans, blas.Trans, nb, out, h, 1, a, h, net.V, h, 0, f, out)
+	l := t.loss(f, y, out, scale, g)
+	t.gradEvals++
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		return l
+	}
+	gemm(blas.Trans, blas.NoTrans, out, h, nb, 1, g, out, a, h, 0, t.gV, h)
+	gemm(blas.NoTrans, blas.NoTrans, nb, h, out, 1, g, out, net.V, h, 0, dA, h)
+	for i, v := range z {
+		if v <= 0 {
+			dA[i] = 0
+		}
+	}
+	gemm(blas.Trans, blas.NoTrans, d, h, nb, 1, x, d, dA, h, 0, t.gW, h)
+	return l
+}
+
+// step moves the weights by -lr times the last gradient.
+func (t *trainer) step(lr float64) {
+	axpy(-lr, t.gW, t.net.W)
+	axpy(-lr, t.gV, t.net.V)
+	t.steps++
+}
+
+// axpy is y += alpha x.
+func axpy(alpha float64, x, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
+}
+
+// finite reports whether every entry of x is finite.
+func finite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEvery is how many steps of nb points pass between two context
+// checks: about 2e7 floating-point operations (a few ms), at most 50 steps.
+func checkEvery(nb, d, h, out int) int64 {
+	flops := 2 * float64(nb) * float64(h) * (2*float64(d) + 3*float64(out))
+	return int64(max(1, min(50, 2e7/max(flops, 1))))
+}
+
+// interrupted returns the outcome for a done context, or nil.
+func (t *trainer) interrupted(ctx context.Context) *trainOutcome {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	status := StatusCanceled
+	if errors.Is(err, context.DeadlineExceeded) {
+		status = StatusTimeout
+	}
+	return &trainOutcome{status, fmt.Sprintf("%s after %d steps (GF time %g): %v", status, t.steps, t.gfTime, err)}
+}
+
+// diverged returns the outcome for a non-finite loss or weights.
+func (t *trainer) diverged(what string) *trainOutcome {
+	return &trainOutcome{StatusDiverged, fmt.Sprintf("%s not finite at step %d (GF time %g)", what, t.steps, t.gfTime)}
+}
+
+// weightsFinite checks the weights (a NaN input weight of an inactive
+// neuron would otherwise hide behind the ReLU mask).
+func (t *trainer) weightsFinite() bool { return finite(t.net.W) && finite(t.net.V) }
+
+// runGD takes steps full-batch gradient steps of size lr on the summed loss;
+// each advances gradient-flow time by lr.
+func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutcome {
+	x, y := t.data.X, t.data.Y
+	every := checkEvery(len(y), t.net.D, t.net.H, t.net.Out)
+	for s := int64(0); s < steps; s++ {
+		if s%every == 0 {
+			if o := t.interrupted(ctx); o != nil {
+				return *o
+			}
+			if !t.weightsFinite() {
+				return *t.diverged("weights")
+			}
+		}
+		if l := t.gradient(x, y, 1); math.IsNaN(l) || math.IsInf(l, 0) {
+			return *t.diverged("loss")
+		}
+		t.step(lr)
+		t.gfTime = float64(t.steps) * lr
+	}
+	if !t.weightsFinite() {
+		return *t.diverged("weights")
+	}
+	return trainOutcome{status: StatusOK}
+}
+
+// runSGD runs epochs of mini-batch SGD with batches of batch points drawn
+// from a fresh permutation per epoch (the last partial batch is kept), on
+// the batch-mean loss as PyTorch does. A step with the batch-mean loss moves,
+// in expectation over the shuffle, like gradient flow on the summed loss for
+// time lr/n whatever the batch size, so GF time is steps * lr / n.
+func (t *trainer) runSGD(ctx context.Context, epochs, batch int, lr float64, seed uint64) trainOutcome {
+	n, d := t.data.N, t.data.D
+	rng := rand.New(rand.NewPCG(seed, splitmix64(seed)))
+	perm := make([]int, n)
+	every := checkEvery(batch, d, t.net.H, t.net.Out)
+	for e := 0; e < epochs; e++ {
+		for i := range perm {
+			perm[i] = i
+		}
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for lo := 0; lo < n; lo += batch {
+			if t.steps%every == 0 {
+				if o := t.interrupted(ctx); o != nil {
+					return *o
+				}
+				if !t.weightsFinite() {
+					return *t.diverged("weights")
+				}
+			}
+			hi := min(lo+batch, n)
+			nb := hi - lo
+			xb, yb := t.xb[:nb*d], t.yb[:nb]
+			for r, i := range perm[lo:hi] {
+				copy(xb[r*d:(r+1)*d], t.data.X[i*d:(i+1)*d])
+				yb[r] = t.data.Y[i]
+			}
+			if l := t.gradient(xb, yb, 1/float64(nb)); math.IsNaN(l) || math.IsInf(l, 0) {
+				return *t.diverged("batch loss")
+			}
+			t.step(lr)
+			t.gfTime = float64(t.steps) * lr / float64(n)
+		}
+	}
+	if !t.weightsFinite() {
+		return *t.diverged("weights")
+	}
+	return trainOutcome{status: StatusOK}
+}
+
+// train runs the integrator named by ts on the trainer's data. The trainer
+// must have been created with capacity for ts's batches.
+func (t *trainer) train(ctx context.Context, ts TrainSpec, seed uint64) trainOutcome {
+	switch ts.Method {
+	case "gd":
+		return t.runGD(ctx, gdSteps(ts), ts.LR)
+	case "sgd":
+		b := min(ts.Batch, t.data.N)
+		if len(t.xb) < b*t.data.D {
+			t.xb = make([]float64, b*t.data.D)
+			t.yb = make([]int, b)
+		}
+		return t.runSGD(ctx, ts.Epochs, b, ts.LR, seed)
+	}
+	return trainOutcome{StatusFailed, fmt.Sprintf("unknown train.method %q (valid: gd, sgd)", ts.Method)}
+}
+
+// gdSteps is round(Time/LR).
+func gdSteps(ts TrainSpec) int64 { return int64(math.Round(ts.Time / ts.LR)) }
+
+// evaluation is a full pass of the network over a split.
+type evaluation struct {
+	loss    float64 // summed loss
+	correct int     // points whose predicted class is their label
+	active  []bool  // per neuron: pre-activation > 0 on some point
+}
+
+// evaluate passes the split through the network in chunks that fit the
+// trainer's scratch. Prediction: for one output, class 0 iff f > 0; for K
+// outputs, the first index of the largest output.
+func (t *trainer) evaluate(s *Split, active []bool) evaluation {
+	net := t.net
+	h, out, d := net.H, net.Out, net.D
+	ev := evaluation{active: active}
+	for lo := 0; lo < s.N; lo += t.cap {
+		hi := min(lo+t.cap, s.N)
+		nb := hi - lo
+		z, f := t.z[:nb*h], t.f[:nb*out]
+		net.Features(s.X[lo*d:hi*d], nb, z)
+		net.OutputsFromFeatures(z, nb, f)
+		ev.loss += t.loss(f, s.Y[lo:hi], out, 1, nil)
+		for i := 0; i < nb; i++ {
+			if predict(f[i*out:(i+1)*out]) == s.Y[lo+i] {
+				ev.correct++
+			}
+			if active != nil {
+				for j, v := range z[i*h : (i+1)*h] {
+					if v > 0 {
+						active[j] = true
+					}
+				}
+			}
+		}
+	}
+	return ev
+}
+
+// predict is the class the outputs f of one point vote for.
+func predict(f []float64) int {
+	if len(f) == 1 {
+		if f[0] > 0 {
+			return 0
+		}
+		return 1
+	}
+	best := 0
+	for k, v := range f {
+		if v > f[best] {
+			best = k
+		}
+	}
+	return best
+}

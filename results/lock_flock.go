@@ -1,0 +1,37 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package results
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// lockFile takes, best effort, an exclusive advisory lock on path (created if missing),
+// blocking until it is free, and returns the function that releases it. The
+// kernel drops the lock if the process dies, so a kill -9 leaves no stale
+// lock behind.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		// Some network file systems refuse flock (ENOLCK, EOPNOTSUPP). The
+		// lock only protects the invocation history, so go on without it
+		// rather than fail the sweep.
+		f.Close()
+		return func() {}, nil
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,7 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package results
+
+// lockFile is a no-op where flock is unavailable: concurrent manifest
+// writers on such systems may lose an invocation record (never a run row).
+func lockFile(path string) (unlock func(), err error) { return func() {}, nil }
