@@ -21,6 +21,21 @@ type Dataset struct {
 	// Notes lists facts about how the data was built that a user should see
 	// (for example how many MNIST images were available).
 	Notes []string
+	// Theory holds the theory's per-class predictions for the training
+	// split (SCIENCE.md section 3); nil when they could not be computed
+	// (the reason is in Notes).
+	Theory *Theory
+}
+
+// Theory is what Theorem 1 predicts from the training data alone.
+type Theory struct {
+	// Gamma[k] is the class-wise max margin gamma_k = max_{|u|=1} min_{i in
+	// I_k} <x_i, u> (the min norm of a point in the convex hull of class k).
+	Gamma []float64
+	// U[k] is the unit maximiser u_k (D entries).
+	U [][]float64
+	// S[k] = sqrt(gamma_k^{-1} / (2 sum_k' gamma_k'^{-1})).
+	S []float64
 }
 
 // DataStats measures Assumption 1 on a split (SCIENCE.md section 1).
@@ -42,4 +57,9 @@ type DataStats struct {
 	// PCARaw and PCARawSq are the rank-3 relative PCA errors of the centred
 	// raw training data, plain and squared (see Metrics.PCAFeat).
 	PCARaw, PCARawSq *float64
+	// Prop1Ratio is X_max^2 / (X_min^2 mu_d mu_s), nil when mu_s or mu_d
+	// <= 0; Proposition 1 (multi-class separation) needs it below 2K - 3.
+	Prop1Ratio *float64
+	// Prop1Holds reports Prop1Ratio < 2K - 3 (false when the ratio is nil).
+	Prop1Holds bool
 }

@@ -23,6 +23,40 @@ type Result struct {
 	GFTime    float64 // gradient-flow time reached, in units of the summed loss
 
 	Final Metrics
+
+	// Init reports the theory's assumptions on the initial shape.
+	Init InitChecks
+	// SeparationTime is T*, the first GF time at which inter-class
+	// separation holds (every live neuron fires on exactly one class and
+	// every class has a neuron), at step resolution; nil if never reached.
+	SeparationTime *float64
+	// SeparationStep is the integrator step at which T* was reached.
+	SeparationStep *int64
+	// Trajectory holds the checkpoints (log-spaced in GF time, plus T*), in
+	// time order; empty when TrainSpec.Checkpoints is 0.
+	Trajectory []Checkpoint
+}
+
+// InitChecks evaluates Assumptions 3 and 4 on the initial shape.
+type InitChecks struct {
+	// A3 is Assumption 3 (binary runs only; nil otherwise).
+	A3 *bool
+	// A4 is Assumption 4 (multi-class runs only; nil otherwise): a
+	// partition of the neurons satisfying its three conditions exists.
+	A4 *bool
+	// A4GroupSizes is, when A4 holds, the size of each class's group N_k
+	// of the partition found.
+	A4GroupSizes []int
+}
+
+// Checkpoint is the state of a run at one GF time.
+type Checkpoint struct {
+	Step      int64
+	GradEvals int64
+	Time      float64 // GF time
+	// Metrics: Loss, TrainAcc, TestAcc, NC1, NC1Norm, NC2, NC3, the theory
+	// residuals, Separated, DeadFrac, ThetaNorm are filled; the rest may be.
+	Metrics Metrics
 }
 
 // Metrics are the measurements of SCIENCE.md section 4 at one set of weights.
@@ -58,6 +92,22 @@ type Metrics struct {
 	// and squared (the fraction of variance left). The raw-data figures are
 	// in DataStats.
 	PCAFeat, PCAFeatSq *float64
+
+	// Separated reports inter-class separation at these weights: every live
+	// neuron fires on exactly one class's training points and every class
+	// has at least one such neuron.
+	Separated bool
+	// GroupSizes[k] counts the neurons of group N_k: for binary runs the
+	// neurons with v_j > 0 (k = 0) and v_j < 0 (k = 1); for K outputs
+	// N_k = {j : k = argmax_k' <etilde_k', v_j>} (SCIENCE.md section 5).
+	GroupSizes []int
+	// Theory residuals at thetahat = theta/|theta|_F (SCIENCE.md sections 3
+	// and 4): relative Frobenius error of the features against
+	// <s_k u_k, x_i> phibar_k, of V against the predicted Vbar, and the min
+	// and mean over live neurons of cos(w_j, u_k) for the class k of the
+	// neuron's group.
+	ResidFeatures, ResidV *float64
+	CosWUMin, CosWUMean   *float64
 }
 
 // Float returns a pointer to x, or nil when x is NaN or Inf.

@@ -17,7 +17,8 @@ type Spec struct {
 // DataSpec selects and shapes the training data.
 type DataSpec struct {
 	// Kind is "synthetic" (SCIENCE.md section 1, guaranteed orthogonally
-	// separable) or "mnist" (IDX files).
+	// separable), "mnist" (IDX files) or "file" (a CSV or Parquet table of
+	// features and labels, e.g. embeddings from a pretrained network).
 	Kind string
 	// Classes is K. For mnist it equals len(Digits).
 	Classes int
@@ -42,6 +43,12 @@ type DataSpec struct {
 	Path string
 	// Center subtracts the mean training image from train and test data.
 	Center bool
+	// TestPath is, for kind "file", an optional second table holding the
+	// test split (same columns). Path is the training table.
+	TestPath string
+	// LabelColumn names the label column of a "file" table (integer
+	// labels 0..K-1); every other column is a feature.
+	LabelColumn string
 }
 
 // ModelSpec is the network and its initialization.
@@ -49,12 +56,18 @@ type ModelSpec struct {
 	// Width is the number of hidden neurons h (>= K).
 	Width int
 	// Init is "gaussian" (balanced, Assumption 2: unit-norm Gaussian
-	// directions with |w_j0| = |v_j0| = 1) or "paper" (every entry of W and V
-	// iid N(0, InitScale^2), not balanced, as in the paper's MNIST run).
+	// directions with |w_j0| = |v_j0| = 1), "paper" (every entry of W and V
+	// iid N(0, InitScale^2), not balanced, as in the paper's MNIST run),
+	// "semi-local" (neuron shapes drawn from the pairs (x_i, Etilde y_i),
+	// balanced: Assumption 4's practical scheme) or "file" (W0 and V0 read
+	// from InitW and InitV, then scaled by InitScale).
 	Init string
 	// InitScale is eps: the initial weights are InitScale times a shape that
 	// does not depend on InitScale.
 	InitScale float64
+	// InitW and InitV are the files (CSV or .npy) holding the initial shape
+	// W0 (D x H) and V0 (Out x H) for Init "file".
+	InitW, InitV string
 }
 
 // TrainSpec is the loss and the integrator.
@@ -63,8 +76,10 @@ type TrainSpec struct {
 	// (softmax cross-entropy, K outputs).
 	Loss string
 	// Method is "gd" (full-batch gradient descent on the summed loss, GF time
-	// = steps * LR) or "sgd" (mini-batch SGD on the batch-mean loss with a
-	// deterministic shuffle per epoch).
+	// = steps * LR), "sgd" (mini-batch SGD on the batch-mean loss with a
+	// deterministic shuffle per epoch, GF time = steps * LR / n) or "flow"
+	// (an adaptive integrator of gradient flow with error control, to GF
+	// time Time with tolerance Tol).
 	Method string
 	// LR is the step size.
 	LR float64
@@ -73,6 +88,17 @@ type TrainSpec struct {
 	// Epochs and Batch drive sgd.
 	Epochs int
 	Batch  int
+	// Tol is the flow integrator's local error tolerance (relative to
+	// |theta|).
+	Tol float64
+	// NormalizedTime makes flow integrate d theta/ds = -grad L / L, which
+	// traces the same path as gradient flow but much faster once the loss
+	// is tiny; GF time is still reported.
+	NormalizedTime bool
+	// Checkpoints is the number of log-spaced trajectory checkpoints in GF
+	// time (0: none; the separation time T* is always a checkpoint when
+	// there are any).
+	Checkpoints int
 }
 
 // Outputs is the network's output dimension: 1 for the binary losses, K for
@@ -88,8 +114,8 @@ func (s Spec) Outputs() int {
 // one read-only Dataset.
 func (s Spec) DataKey() string {
 	d := s.Data
-	return fmt.Sprintf("seed=%d kind=%s K=%d n=%d nt=%d D=%d noise=%v spread=%v digits=%v path=%q center=%v",
-		s.Seed, d.Kind, d.Classes, d.PerClass, d.TestPerClass, d.Dim, d.Noise, d.NormSpread, d.Digits, d.Path, d.Center)
+	return fmt.Sprintf("seed=%d kind=%s K=%d n=%d nt=%d D=%d noise=%v spread=%v digits=%v path=%q center=%v test=%q label=%q",
+		s.Seed, d.Kind, d.Classes, d.PerClass, d.TestPerClass, d.Dim, d.Noise, d.NormSpread, d.Digits, d.Path, d.Center, d.TestPath, d.LabelColumn)
 }
 
 // DataSeed seeds the dataset's randomness: it depends on the seed and the
@@ -100,7 +126,7 @@ func (s Spec) DataSeed() uint64 { return hashSeed("data", s.DataKey()) }
 // data keys, the width, the init kind and the output dimension, never on
 // InitScale, so runs that differ only in eps start from the same shape.
 func (s Spec) ShapeSeed() uint64 {
-	return hashSeed("shape", fmt.Sprintf("%s h=%d init=%s out=%d", s.DataKey(), s.Model.Width, s.Model.Init, s.Outputs()))
+	return hashSeed("shape", fmt.Sprintf("%s h=%d init=%s out=%d w0=%q v0=%q", s.DataKey(), s.Model.Width, s.Model.Init, s.Outputs(), s.Model.InitW, s.Model.InitV))
 }
 
 // TrainSeed seeds the integrator's own randomness (the SGD shuffle).

@@ -122,7 +122,7 @@ func TestCanonicalCoversEverySpecField(t *testing.T) {
 			n++
 			s := reflect.ValueOf(&base).Elem().Interface().(core.Spec)
 			if RunID(s) == id {
-				t.Errorf("changing %s does not change the run ID", name)
+				t.Errorf("changing core.Spec.%s does not change the run ID: add a key for it to keyTable", name)
 			}
 			f.Set(old)
 		}

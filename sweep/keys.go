@@ -92,6 +92,58 @@ func mnistOnly(s *core.Spec) string {
 	return ""
 }
 
+func notFile(s *core.Spec) string {
+	if s.Data.Kind == "file" {
+		return "does not apply to data.kind = \"file\" (every row of the table is used)"
+	}
+	return ""
+}
+
+func pathKinds(s *core.Spec) string {
+	if s.Data.Kind != "mnist" && s.Data.Kind != "file" {
+		return fmt.Sprintf("applies to mnist and file data only, but data.kind = %q", s.Data.Kind)
+	}
+	return ""
+}
+
+func fileOnly(s *core.Spec) string {
+	if s.Data.Kind != "file" {
+		return fmt.Sprintf("applies to file data only, but data.kind = %q", s.Data.Kind)
+	}
+	return ""
+}
+
+func initFileOnly(s *core.Spec) string {
+	if s.Model.Init != "file" {
+		return fmt.Sprintf("applies to model.init = \"file\" only, but model.init = %q", s.Model.Init)
+	}
+	return ""
+}
+
+func flowOnly(s *core.Spec) string {
+	if s.Train.Method != "flow" {
+		return fmt.Sprintf("applies to method flow only, but train.method = %q", s.Train.Method)
+	}
+	return ""
+}
+
+func gdOrFlow(s *core.Spec) string {
+	if s.Train.Method != "gd" && s.Train.Method != "flow" {
+		return fmt.Sprintf("applies to methods gd and flow only, but train.method = %q", s.Train.Method)
+	}
+	return ""
+}
+
+// nonEmpty checks that a path-like string key is set.
+func nonEmpty(what string) func(any, *core.Spec) string {
+	return func(v any, _ *core.Spec) string {
+		if v.(string) == "" {
+			return "needs " + what
+		}
+		return ""
+	}
+}
+
 func gdOnly(s *core.Spec) string {
 	if s.Train.Method != "gd" {
 		return fmt.Sprintf("applies to method gd only, but train.method = %q", s.Train.Method)
@@ -168,8 +220,8 @@ var keyTable = []keyDesc{
 		set:   func(s *core.Spec, v any) { s.Seed = v.(int64) },
 	},
 	{
-		name: "data.kind", typ: typeString, enum: []string{"synthetic", "mnist"},
-		valid: `"synthetic" or "mnist"`,
+		name: "data.kind", typ: typeString, enum: []string{"synthetic", "mnist", "file"},
+		valid: `"synthetic", "mnist" or "file" (a CSV or Parquet table of features and labels)`,
 		def:   constant("synthetic"),
 		check: func(any, *core.Spec) string { return "" },
 		get:   func(s *core.Spec) any { return s.Data.Kind },
@@ -201,7 +253,7 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Data.Digits = append([]int(nil), v.([]int)...) },
 	},
 	{
-		name: "data.classes", typ: typeInt, valid: "an integer >= 2 (for mnist: the number of digits)",
+		name: "data.classes", typ: typeInt, valid: "an integer >= 2 (for mnist: the number of digits; for file: the labels are 0..classes-1)",
 		deps: []string{"data.digits", "data.kind"},
 		def: func(s *core.Spec) any {
 			if s.Data.Kind == "mnist" {
@@ -225,7 +277,8 @@ var keyTable = []keyDesc{
 	},
 	{
 		name: "data.per_class", typ: typeInt, valid: "an integer >= 1 (mnist: >= 0, 0 = every image)",
-		deps: []string{"data.kind"},
+		deps:    []string{"data.kind"},
+		applies: notFile, na: int64(0),
 		def: func(s *core.Spec) any {
 			if s.Data.Kind == "mnist" {
 				return int64(0)
@@ -243,7 +296,8 @@ var keyTable = []keyDesc{
 	},
 	{
 		name: "data.test_per_class", typ: typeInt, valid: "an integer >= 0 (mnist: 0 = every test image)",
-		deps: []string{"data.kind"},
+		deps:    []string{"data.kind"},
+		applies: notFile, na: int64(0),
 		def: func(s *core.Spec) any {
 			if s.Data.Kind == "mnist" {
 				return int64(0)
@@ -303,12 +357,34 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Data.NormSpread = v.(float64) },
 	},
 	{
-		name: "data.path", typ: typeString, valid: `a folder holding the MNIST IDX files, or "" for the GoMNIST module's copy`,
+		name: "data.path", typ: typeString, valid: `mnist: a folder holding the MNIST IDX files, or "" for the GoMNIST module's copy; file: the training table (.csv or .parquet)`,
+		deps:    []string{"data.kind"},
 		def:     constant(""),
-		applies: mnistOnly, na: "",
+		applies: pathKinds, na: "",
+		check: func(v any, s *core.Spec) string {
+			if s.Data.Kind == "file" {
+				return nonEmpty("the training table's path (.csv or .parquet) for data.kind = \"file\"")(v, s)
+			}
+			return ""
+		},
+		get: func(s *core.Spec) any { return s.Data.Path },
+		set: func(s *core.Spec, v any) { s.Data.Path = v.(string) },
+	},
+	{
+		name: "data.test_path", typ: typeString, valid: `a test table with the training table's columns, or "" for none`,
+		def:     constant(""),
+		applies: fileOnly, na: "",
 		check: func(any, *core.Spec) string { return "" },
-		get:   func(s *core.Spec) any { return s.Data.Path },
-		set:   func(s *core.Spec, v any) { s.Data.Path = v.(string) },
+		get:   func(s *core.Spec) any { return s.Data.TestPath },
+		set:   func(s *core.Spec, v any) { s.Data.TestPath = v.(string) },
+	},
+	{
+		name: "data.label_column", typ: typeString, valid: "the name of the table's integer label column",
+		def:     constant("label"),
+		applies: fileOnly, na: "",
+		check: nonEmpty("a column name"),
+		get:   func(s *core.Spec) any { return s.Data.LabelColumn },
+		set:   func(s *core.Spec, v any) { s.Data.LabelColumn = v.(string) },
 	},
 	{
 		name: "data.center", typ: typeBool, valid: "true or false",
@@ -343,8 +419,8 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Model.Width = int(v.(int64)) },
 	},
 	{
-		name: "model.init", typ: typeString, enum: []string{"gaussian", "paper"},
-		valid: `"gaussian" (balanced, Assumption 2) or "paper" (iid entries, unbalanced)`,
+		name: "model.init", typ: typeString, enum: []string{"gaussian", "paper", "semi-local", "file"},
+		valid: `"gaussian" (balanced, Assumption 2), "paper" (iid entries, unbalanced), "semi-local" (shapes from the pairs (x_i, Etilde y_i)) or "file" (model.init_w and model.init_v)`,
 		def:   constant("gaussian"),
 		check: func(any, *core.Spec) string { return "" },
 		get:   func(s *core.Spec) any { return s.Model.Init },
@@ -356,6 +432,24 @@ var keyTable = []keyDesc{
 		check: positive,
 		get:   func(s *core.Spec) any { return s.Model.InitScale },
 		set:   func(s *core.Spec, v any) { s.Model.InitScale = v.(float64) },
+	},
+	{
+		name: "model.init_w", typ: typeString, valid: "a .csv or .npy file holding W0 (D rows x width columns)",
+		deps:    []string{"model.init"},
+		def:     constant(""),
+		applies: initFileOnly, na: "",
+		check: nonEmpty(`the W0 file for model.init = "file"`),
+		get:   func(s *core.Spec) any { return s.Model.InitW },
+		set:   func(s *core.Spec, v any) { s.Model.InitW = v.(string) },
+	},
+	{
+		name: "model.init_v", typ: typeString, valid: "a .csv or .npy file holding V0 (outputs rows x width columns)",
+		deps:    []string{"model.init"},
+		def:     constant(""),
+		applies: initFileOnly, na: "",
+		check: nonEmpty(`the V0 file for model.init = "file"`),
+		get:   func(s *core.Spec) any { return s.Model.InitV },
+		set:   func(s *core.Spec, v any) { s.Model.InitV = v.(string) },
 	},
 	{
 		name: "train.loss", typ: typeString, enum: []string{"exp", "logistic", "ce"},
@@ -377,8 +471,8 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Train.Loss = v.(string) },
 	},
 	{
-		name: "train.method", typ: typeString, enum: []string{"gd", "sgd"},
-		valid: `"gd" (full-batch, summed loss) or "sgd" (mini-batch, batch-mean loss)`,
+		name: "train.method", typ: typeString, enum: []string{"gd", "sgd", "flow"},
+		valid: `"gd" (full-batch, summed loss), "sgd" (mini-batch, batch-mean loss) or "flow" (adaptive gradient-flow integrator)`,
 		def:   constant("gd"),
 		check: func(any, *core.Spec) string { return "" },
 		get:   func(s *core.Spec) any { return s.Train.Method },
@@ -398,14 +492,17 @@ var keyTable = []keyDesc{
 		set:   func(s *core.Spec, v any) { s.Train.LR = v.(float64) },
 	},
 	{
-		name: "train.time", typ: typeFloat, valid: "a positive number with 1 <= round(time/lr) <= 1e9",
+		name: "train.time", typ: typeFloat, valid: "a positive number (gd: with 1 <= round(time/lr) <= 1e9)",
 		deps:    []string{"train.lr"},
 		def:     constant(100.0),
-		applies: gdOnly, na: 0.0,
+		applies: gdOrFlow, na: 0.0,
 		check: func(v any, s *core.Spec) string {
 			t := v.(float64)
 			if t <= 0 {
 				return "must be > 0, got " + fmtFloat(t)
+			}
+			if s.Train.Method == "flow" {
+				return ""
 			}
 			steps := math.Round(t / s.Train.LR)
 			if !(steps >= 1 && steps <= maxSteps) {
@@ -447,6 +544,34 @@ var keyTable = []keyDesc{
 		},
 		get: func(s *core.Spec) any { return int64(s.Train.Batch) },
 		set: func(s *core.Spec, v any) { s.Train.Batch = int(v.(int64)) },
+	},
+	{
+		name: "train.tol", typ: typeFloat, valid: "a number in (0, 0.1]: the flow integrator's local error tolerance relative to |theta|",
+		def:     constant(1e-6),
+		applies: flowOnly, na: 0.0,
+		check: func(v any, _ *core.Spec) string {
+			if x := v.(float64); x <= 0 || x > 0.1 {
+				return "must be in (0, 0.1], got " + fmtFloat(x)
+			}
+			return ""
+		},
+		get: func(s *core.Spec) any { return s.Train.Tol },
+		set: func(s *core.Spec, v any) { s.Train.Tol = v.(float64) },
+	},
+	{
+		name: "train.normalized_time", typ: typeBool, valid: "true or false: integrate d theta/ds = -grad L / L (same path, faster once the loss is tiny)",
+		def:     constant(false),
+		applies: flowOnly, na: false,
+		check: func(any, *core.Spec) string { return "" },
+		get:   func(s *core.Spec) any { return s.Train.NormalizedTime },
+		set:   func(s *core.Spec, v any) { s.Train.NormalizedTime = v.(bool) },
+	},
+	{
+		name: "train.checkpoints", typ: typeInt, valid: "an integer in [0, 10000]: log-spaced trajectory rows per run (0: none)",
+		def:   constant(int64(0)),
+		check: intRange(0, 10_000),
+		get:   func(s *core.Spec) any { return int64(s.Train.Checkpoints) },
+		set:   func(s *core.Spec, v any) { s.Train.Checkpoints = int(v.(int64)) },
 	},
 }
 

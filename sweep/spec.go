@@ -103,11 +103,13 @@ func IsSpecError(err error) bool {
 // maxErrors bounds how many distinct problems one Parse reports.
 const maxErrors = 20
 
-// ParseFile reads and parses the spec at path (see Parse).
+// ParseFile reads and parses the spec at path (see Parse). A spec that
+// cannot be read is a *SpecError too (a usage problem, wrapping the I/O
+// error).
 func ParseFile(path string, opt Options) (*Plan, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading sweep spec: %w", err)
+		return nil, &SpecError{File: path, Msg: fmt.Sprintf("reading sweep spec: %v", err), Err: err}
 	}
 	return Parse(path, text, opt)
 }

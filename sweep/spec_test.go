@@ -68,7 +68,7 @@ func TestBadSpecs(t *testing.T) {
 		{"bad_zip_unequal.toml", []string{"bad_zip_unequal.toml:8: sweep.zip: ", "model.width has 2 values but data.dim has 3"}},
 		{"bad_zip_nonaxis.toml", []string{"bad_zip_nonaxis.toml:6: sweep.zip: ", "data.dim is not an axis"}},
 		{"bad_zip_twice.toml", []string{"bad_zip_twice.toml:7: sweep.zip: ", "data.dim is already in group 1"}},
-		{"bad_kind.toml", []string{"bad_kind.toml:2: data.kind: unknown value \"cifar\"", `"synthetic" or "mnist"`}},
+		{"bad_kind.toml", []string{"bad_kind.toml:2: data.kind: unknown value \"cifar\"", `"synthetic", "mnist" or "file"`}},
 		{"bad_loss.toml", []string{"bad_loss.toml:2: train.loss: unknown value \"hinge\""}},
 		{"bad_exp_k3.toml", []string{"bad_exp_k3.toml:4: train.loss: \"exp\" needs data.classes = 2, got data.classes = 3"}},
 		{"bad_width_lt_classes.toml", []string{"bad_width_lt_classes.toml:5: model.width: must be >= data.classes = 5, got 4"}},
@@ -469,5 +469,12 @@ func TestWriteTable(t *testing.T) {
 		if l[col-1] != ' ' || l[col] == ' ' {
 			t.Errorf("misaligned row %q", l)
 		}
+	}
+}
+
+func TestParseFileMissing(t *testing.T) {
+	_, err := ParseFile(filepath.Join(t.TempDir(), "none.toml"), Options{})
+	if !IsSpecError(err) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("error %v: want a SpecError wrapping ErrNotExist", err)
 	}
 }
