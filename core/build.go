@@ -2,8 +2,8 @@ package core
 
 import "fmt"
 
-// BuildDataset builds the dataset spec describes (Kind "synthetic" or
-// "mnist") from seed, with K set by the builder (Classes, or the number of
+// BuildDataset builds the dataset spec describes (Kind "synthetic", "mnist"
+// or "file"; file data use no randomness) from seed, with K set by the builder (Classes, or the number of
 // digits), and fills its training-split Stats with ComputeStats. The raw-data
 // PCA fields of Stats are left nil (PrepareDataset fills them).
 func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
@@ -16,8 +16,10 @@ func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
 		d, err = Synthetic(spec, seed)
 	case "mnist":
 		d, err = MNIST(spec, seed)
+	case "file":
+		d, err = FileDataset(spec)
 	default:
-		return nil, fmt.Errorf("data.kind = %q: unknown kind (valid: synthetic, mnist)", spec.Kind)
+		return nil, fmt.Errorf("data.kind = %q: unknown kind (valid: synthetic, mnist, file)", spec.Kind)
 	}
 	if err != nil {
 		return nil, err

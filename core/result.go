@@ -32,6 +32,12 @@ type Result struct {
 	SeparationTime *float64
 	// SeparationStep is the integrator step at which T* was reached.
 	SeparationStep *int64
+	// EscapeTime is the first GF time at which the summed training loss is
+	// at most half its initial value: the end of the small-weight
+	// (alignment) phase, which lasts of order log(1/eps). gd: at step
+	// resolution; flow: at accepted steps; sgd: not measured (nil). nil
+	// when never reached.
+	EscapeTime *float64
 	// Trajectory holds the checkpoints (log-spaced in GF time, plus T*), in
 	// time order; empty when TrainSpec.Checkpoints is 0.
 	Trajectory []Checkpoint

@@ -15,20 +15,56 @@ import (
 // (deadline) or StatusCanceled. The result depends only on spec and data,
 // bit for bit.
 //
-// Final holds the standard measurements (loss, accuracies, |theta|, balance,
-// conserved-quantity drift, dead neurons) whenever the final weights are
-// finite, and the Neural Collapse measurements (MeasureCollapse) when the
-// run ended ok or by timeout; a diverged or canceled run is not measured
-// for collapse.
+// Init holds CheckInit of the initial weights. Final holds the standard
+// measurements (loss, accuracies, |theta|, balance, conserved-quantity
+// drift, dead neurons, Separated) whenever the final weights are finite,
+// and the Neural Collapse (MeasureCollapse) and theory (MeasureTheory with
+// data.Theory) measurements when the run ended ok or by timeout; a diverged
+// or canceled run is not measured for those.
+//
+// SeparationTime (T*) is the GF time of the first weights found separated
+// (see Separated): gd and flow check the forward pass of every step (every
+// accepted step for flow) and the final weights; sgd checks the full
+// training set only at its checkpoints and at the end (a note says so).
+//
+// With spec.Train.Checkpoints = c > 0, Trajectory holds the weights'
+// measurements (the standard, collapse and theory ones) at c GF times
+// log-spaced from the first step's time (gd: LR, sgd: LR/n, flow: LR) to the
+// final time Time, the same for every run that shares (method, LR, Time,
+// c[, n, batch, epochs]); gd and sgd round the times to whole steps (early
+// ones may merge). T* is a checkpoint too when reached (not for sgd, whose
+// T* is a checkpoint by construction). The last checkpoint is the final
+// state, with Final's metrics; a run stopped by timeout ends its trajectory
+// where it stopped, a diverged or canceled one at its last checkpoint.
 func Run(ctx context.Context, spec Spec, data *Dataset) Result {
-	return run(ctx, spec, data, MeasureCollapse)
+	return run(ctx, spec, data, &measurers{collapse: MeasureCollapse, theory: MeasureTheory, initChecks: CheckInit})
 }
 
-// collapseFunc is the signature of MeasureCollapse; tests may pass nil to
-// skip the collapse measurements.
-type collapseFunc func(net *Network, train *Split, k int, m *Metrics) []string
+// measurers are the measurements Run makes beyond the standard ones. Tests
+// call run with some of them nil (or a nil *measurers) to skip expensive or
+// unrelated measurements.
+type measurers struct {
+	collapse   func(net *Network, train *Split, k int, m *Metrics) []string // MeasureCollapse
+	theory     func(net *Network, data *Dataset, th *Theory, m *Metrics) []string
+	initChecks func(net *Network, data *Dataset) InitChecks
+}
 
-func run(ctx context.Context, spec Spec, data *Dataset, measure collapseFunc) (res Result) {
+// measure applies the collapse and theory measurements to m.
+func (ms *measurers) measure(net *Network, data *Dataset, m *Metrics) []string {
+	if ms == nil {
+		return nil
+	}
+	var notes []string
+	if ms.collapse != nil {
+		notes = append(notes, ms.collapse(net, &data.Train, data.K, m)...)
+	}
+	if ms.theory != nil {
+		notes = append(notes, ms.theory(net, data, data.Theory, m)...)
+	}
+	return notes
+}
+
+func run(ctx context.Context, spec Spec, data *Dataset, ms *measurers) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res.Status = StatusFailed
@@ -42,43 +78,89 @@ func run(ctx context.Context, spec Spec, data *Dataset, measure collapseFunc) (r
 	if err != nil {
 		return Result{Status: StatusFailed, Error: err.Error()}
 	}
-	net, err := Initialize(spec, data.Train.D, data.K)
+	net, err := InitializeFor(spec, data)
 	if err != nil {
 		return Result{Status: StatusFailed, Error: err.Error()}
 	}
 	init := net.Clone()
+	if ms != nil && ms.initChecks != nil {
+		res.Init = ms.initChecks(init, data)
+	}
 
+	tr := spec.Train
 	capacity := data.Train.N
-	if spec.Train.Method == "sgd" {
-		capacity = min(spec.Train.Batch, data.Train.N)
+	if tr.Method == "sgd" {
+		capacity = min(tr.Batch, data.Train.N)
 	}
 	t := newTrainer(net, loss, &data.Train, capacity)
-	out := t.train(ctx, spec.Train, spec.TrainSeed())
+	var record recordFunc
+	var steps []int64
+	var times []float64
+	if c := tr.Checkpoints; c > 0 {
+		record = func(t *trainer) (Metrics, []string) {
+			var m Metrics
+			notes := measureStandard(t, init, data, &m)
+			return m, append(notes, ms.measure(t.net, data, &m)...)
+		}
+		switch tr.Method {
+		case "gd":
+			steps = checkpointSteps(c, tr.LR, gdSteps(tr))
+		case "sgd":
+			steps = checkpointSteps(c, tr.LR/float64(data.Train.N), sgdSteps(tr, data.Train.N))
+		case "flow":
+			times = checkpointTimes(c, tr.LR, tr.Time)
+		}
+	}
+	t.obs = newObserver(data.K, record, steps, times)
+	out := t.train(ctx, tr, spec.TrainSeed())
 	res.Status, res.Error = out.status, out.err
 	res.Steps, res.GradEvals, res.GFTime = t.steps, t.gradEvals, t.gfTime
 	if res.Status == StatusFailed {
 		return res
 	}
+	defer func() {
+		res.SeparationTime, res.SeparationStep = t.obs.tStar, t.obs.stepStar
+		res.EscapeTime = t.obs.tEscape
+		res.Trajectory = t.obs.traj
+		res.Notes = append(res.Notes, t.obs.notes...)
+		if tr.Method == "sgd" {
+			res.Notes = append(res.Notes, "separation_time: sgd checks separation on the full training set only at checkpoints and at the end, so T* is an upper bound at that resolution")
+		}
+	}()
 
 	if !t.weightsFinite() {
 		res.Notes = append(res.Notes, "final weights are not finite: nothing measured")
 		return res
 	}
 	res.Notes = append(res.Notes, measureStandard(t, init, data, &res.Final)...)
-	if measure != nil && (res.Status == StatusOK || res.Status == StatusTimeout) {
-		res.Notes = append(res.Notes, measure(net, &data.Train, data.K, &res.Final)...)
+	measured := res.Status == StatusOK || res.Status == StatusTimeout
+	if measured {
+		res.Notes = append(res.Notes, ms.measure(net, data, &res.Final)...)
+	}
+	if t.obs.tStar == nil && res.Final.Separated {
+		t.obs.markSeparation(t) // every earlier state was checked (sgd: at checkpoints)
+	}
+	if t.obs.recording() && measured {
+		cp := Checkpoint{Step: res.Steps, GradEvals: res.GradEvals, Time: res.GFTime, Metrics: res.Final}
+		if n := len(t.obs.traj); n > 0 && t.obs.traj[n-1].Step == cp.Step {
+			t.obs.traj[n-1] = cp
+		} else {
+			t.obs.traj = append(t.obs.traj, cp)
+		}
 	}
 	return res
 }
 
-// measureStandard fills Loss, TrainAcc, TestAcc, DeadFrac, ThetaNorm,
-// BalanceMax and ConservedDrift of m for the trainer's (finite) network,
-// with init the initial weights, and returns notes on anything left unset.
+// measureStandard fills Loss, TrainAcc, TestAcc, DeadFrac, Separated,
+// ThetaNorm, BalanceMax and ConservedDrift of m for the trainer's (finite)
+// network, with init the initial weights, and returns notes on anything
+// left unset.
 func measureStandard(t *trainer, init *Network, data *Dataset, m *Metrics) []string {
 	var notes []string
 	net := t.net
-	active := make([]bool, net.H)
-	ev := t.evaluate(&data.Train, active)
+	var sep separationTracker
+	sep.reset(net.H, data.K)
+	ev := t.evaluate(&data.Train, &sep)
 	if m.Loss = Float(ev.loss); m.Loss == nil {
 		notes = append(notes, fmt.Sprintf("final training loss is %v", ev.loss))
 	}
@@ -87,13 +169,8 @@ func measureStandard(t *trainer, init *Network, data *Dataset, m *Metrics) []str
 		tv := t.evaluate(&data.Test, nil)
 		m.TestAcc = Float(float64(tv.correct) / float64(data.Test.N))
 	}
-	dead := 0
-	for _, a := range active {
-		if !a {
-			dead++
-		}
-	}
-	m.DeadFrac = float64(dead) / float64(net.H)
+	m.DeadFrac = float64(sep.dead()) / float64(net.H)
+	m.Separated = sep.separated()
 
 	var thetaSq, balance, drift float64
 	for j := 0; j < net.H; j++ {
@@ -182,8 +259,18 @@ func validate(spec Spec, data *Dataset) error {
 		if tr.Epochs < 0 {
 			return fmt.Errorf("run: train.epochs = %d, want >= 0", tr.Epochs)
 		}
+	case "flow":
+		if !(tr.Time >= 0) || math.IsInf(tr.Time, 0) {
+			return fmt.Errorf("run: train.time = %v, want a finite value >= 0", tr.Time)
+		}
+		if !(tr.Tol > 0 && tr.Tol < 1) {
+			return fmt.Errorf("run: train.tol = %v, want a value in (0, 1)", tr.Tol)
+		}
 	default:
-		return fmt.Errorf("run: unknown train.method %q (valid: gd, sgd)", tr.Method)
+		return fmt.Errorf("run: unknown train.method %q (valid: gd, sgd, flow)", tr.Method)
+	}
+	if tr.Checkpoints < 0 {
+		return fmt.Errorf("run: train.checkpoints = %d, want >= 0", tr.Checkpoints)
 	}
 	return nil
 }

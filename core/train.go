@@ -27,6 +27,9 @@ type trainer struct {
 
 	steps, gradEvals int64
 	gfTime           float64
+
+	// obs, when not nil, detects T* and records checkpoints.
+	obs *observer
 }
 
 // trainOutcome is how an integration ended: a Result status and, unless
@@ -157,8 +160,18 @@ func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutco
 				return *t.diverged("weights")
 			}
 		}
-		if l := t.gradient(x, y, 1); math.IsNaN(l) || math.IsInf(l, 0) {
+		l := t.gradient(x, y, 1)
+		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return *t.diverged("loss")
+		}
+		t.obs.checkLoss(t, l)
+		// The forward pass just made is at the weights of step s (GF time
+		// s*lr, reached with s gradient evaluations): detect T* there, and
+		// record a checkpoint there when one is due or T* was just reached
+		// (recording reuses the forward scratch, which the update below no
+		// longer needs).
+		if sepNow := t.obs.checkForward(t, t.z, y); t.obs.recording() && (sepNow || t.obs.stepDue(t.steps)) {
+			t.obs.checkpoint(t, t.gradEvals-1, false)
 		}
 		t.step(lr)
 		t.gfTime = float64(t.steps) * lr
@@ -174,6 +187,11 @@ func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutco
 // the batch-mean loss as PyTorch does. A step with the batch-mean loss moves,
 // in expectation over the shuffle, like gradient flow on the summed loss for
 // time lr/n whatever the batch size, so GF time is steps * lr / n.
+//
+// A step's forward pass sees only its batch, so separation is checked on
+// the full training set only at checkpoints (and, by Run, at the end): T*
+// for sgd has checkpoint resolution, an upper bound on the first separated
+// step.
 func (t *trainer) runSGD(ctx context.Context, epochs, batch int, lr float64, seed uint64) trainOutcome {
 	n, d := t.data.N, t.data.D
 	rng := rand.New(rand.NewPCG(seed, splitmix64(seed)))
@@ -192,6 +210,9 @@ func (t *trainer) runSGD(ctx context.Context, epochs, batch int, lr float64, see
 				if !t.weightsFinite() {
 					return *t.diverged("weights")
 				}
+			}
+			if t.obs.stepDue(t.steps) {
+				t.obs.checkpoint(t, t.gradEvals, true)
 			}
 			hi := min(lo+batch, n)
 			nb := hi - lo
@@ -226,44 +247,48 @@ func (t *trainer) train(ctx context.Context, ts TrainSpec, seed uint64) trainOut
 			t.yb = make([]int, b)
 		}
 		return t.runSGD(ctx, ts.Epochs, b, ts.LR, seed)
+	case "flow":
+		return t.runFlow(ctx, flowSettings{time: ts.Time, tol: ts.Tol, h0: ts.LR, normalized: ts.NormalizedTime}, bogackiShampine)
 	}
-	return trainOutcome{StatusFailed, fmt.Sprintf("unknown train.method %q (valid: gd, sgd)", ts.Method)}
+	return trainOutcome{StatusFailed, fmt.Sprintf("unknown train.method %q (valid: gd, sgd, flow)", ts.Method)}
 }
 
 // gdSteps is round(Time/LR).
 func gdSteps(ts TrainSpec) int64 { return int64(math.Round(ts.Time / ts.LR)) }
 
+// sgdSteps is the number of sgd steps: epochs times ceil(n/batch).
+func sgdSteps(ts TrainSpec, n int) int64 {
+	b := min(ts.Batch, n)
+	return int64(ts.Epochs) * int64((n+b-1)/b)
+}
+
 // evaluation is a full pass of the network over a split.
 type evaluation struct {
 	loss    float64 // summed loss
 	correct int     // points whose predicted class is their label
-	active  []bool  // per neuron: pre-activation > 0 on some point
 }
 
 // evaluate passes the split through the network in chunks that fit the
 // trainer's scratch. Prediction: for one output, class 0 iff f > 0; for K
-// outputs, the first index of the largest output.
-func (t *trainer) evaluate(s *Split, active []bool) evaluation {
+// outputs, the first index of the largest output. When sep is not nil (it
+// must have been reset) it records which classes each neuron fires on.
+func (t *trainer) evaluate(s *Split, sep *separationTracker) evaluation {
 	net := t.net
 	h, out, d := net.H, net.Out, net.D
-	ev := evaluation{active: active}
+	var ev evaluation
 	for lo := 0; lo < s.N; lo += t.cap {
 		hi := min(lo+t.cap, s.N)
 		nb := hi - lo
 		z, f := t.z[:nb*h], t.f[:nb*out]
 		net.Features(s.X[lo*d:hi*d], nb, z)
+		if sep != nil {
+			sep.add(z, s.Y[lo:hi], h) // features > 0 exactly where pre-activations are
+		}
 		net.OutputsFromFeatures(z, nb, f)
 		ev.loss += t.loss(f, s.Y[lo:hi], out, 1, nil)
 		for i := 0; i < nb; i++ {
 			if predict(f[i*out:(i+1)*out]) == s.Y[lo+i] {
 				ev.correct++
-			}
-			if active != nil {
-				for j, v := range z[i*h : (i+1)*h] {
-					if v > 0 {
-						active[j] = true
-					}
-				}
 			}
 		}
 	}

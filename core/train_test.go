@@ -469,3 +469,61 @@ func TestStepAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFillsInitAndTheory: Run reports the assumption checks of the
+// initial weights (equal to CheckInit called on an independently built
+// initial network), and the theory measurements at the end and at every
+// checkpoint.
+func TestRunFillsInitAndTheory(t *testing.T) {
+	data := trainTestClusters(2, 10, 3, 6, 0.5, 41)
+	th, notes := ComputeTheory(data)
+	if th == nil {
+		t.Fatalf("no theory: %v", notes)
+	}
+	data.Theory = th
+	spec := trainTestSpec("exp", 2, 8, 1e-3, 0.01, 30)
+	spec.Train.Checkpoints = 4
+	res := Run(context.Background(), spec, data)
+	if res.Status != StatusOK {
+		t.Fatalf("%s: %s", res.Status, res.Error)
+	}
+	net, _ := Initialize(spec, 6, 2)
+	if want := CheckInit(net, data); !reflect.DeepEqual(res.Init, want) || res.Init.A3 == nil {
+		t.Errorf("Init %+v, want %+v (A3 set for a binary run)", res.Init, want)
+	}
+	var sizes int
+	for _, g := range res.Final.GroupSizes {
+		sizes += g
+	}
+	if sizes != 8 || res.Final.ResidFeatures == nil || res.Final.ResidV == nil || res.Final.CosWUMean == nil {
+		t.Errorf("final theory metrics not filled: groups %v, residuals %v %v, cos %v", res.Final.GroupSizes, res.Final.ResidFeatures, res.Final.ResidV, res.Final.CosWUMean)
+	}
+	for i, cp := range res.Trajectory {
+		if cp.Metrics.GroupSizes == nil || cp.Metrics.NC2 == nil {
+			t.Errorf("checkpoint %d (time %v): theory or collapse metrics missing", i, cp.Time)
+		}
+	}
+}
+
+// TestSeparationTimeGDMatchesFlow: T* found by gd at step resolution with
+// lr 1e-3 agrees with flow's T* to a few steps, and gd's T* is a multiple
+// of lr.
+func TestSeparationTimeGDMatchesFlow(t *testing.T) {
+	data := trainTestClusters(3, 8, 0, 7, 0.4, 42)
+	gd := trainTestSpec("ce", 3, 9, 1e-3, 1e-3, 2)
+	fl := gd
+	fl.Train.Method, fl.Train.Tol = "flow", 1e-9
+	rg := run(context.Background(), gd, data, nil)
+	rf := run(context.Background(), fl, data, nil)
+	if rg.SeparationTime == nil || rf.SeparationTime == nil {
+		t.Fatalf("T* not reached: gd %v, flow %v", rg.SeparationTime, rf.SeparationTime)
+	}
+	tg, tf := *rg.SeparationTime, *rf.SeparationTime
+	t.Logf("T*: gd (lr 1e-3) %v at step %d, flow %v at step %d", tg, *rg.SeparationStep, tf, *rf.SeparationStep)
+	if math.Abs(tg-tf) > 5e-3 || tg != float64(*rg.SeparationStep)*1e-3 {
+		t.Errorf("T*: gd %v (step %d), flow %v", tg, *rg.SeparationStep, tf)
+	}
+	if !rg.Final.Separated || !rf.Final.Separated {
+		t.Errorf("final weights not separated: gd %v, flow %v", rg.Final.Separated, rf.Final.Separated)
+	}
+}

@@ -20,6 +20,8 @@ import (
 )
 
 func fp(x float64) *float64 { return &x }
+func ip(x int64) *int64     { return &x }
+func bp(x bool) *bool       { return &x }
 
 // sampleRows returns rows that exercise every kind of value: nil and &0.0
 // pointers, nil, empty and non-empty lists, a zero time, negative numbers.
@@ -39,14 +41,23 @@ func sampleRows() []Row {
 		ZeroFeatures: 2, MinCosPerClass: []float64{0.9, -0.5, 0.7}, MeanCosPerClass: []float64{0.95, 0, 0.8},
 		MinCos: fp(-0.5), MaxCosMeans: fp(0.5), DeadFrac: 0.125, ThetaNorm: 12.5, BalanceMax: 1e-9,
 		ConservedDrift: 0, PCAFeat: fp(0), PCAFeatSq: fp(0),
+		DataTestPath: "/t.csv", DataLabelColumn: "label", ModelInitW: "/w.npy", ModelInitV: "/v.csv",
+		TrainTol: 1e-7, TrainNormalizedTime: true, TrainCheckpoints: 40,
+		GammaPerClass: []float64{0.25, 0.5, 0.125}, SPerClass: []float64{0.3, 0.2, 0.4}, MinGamma: fp(0.125),
+		Prop1Ratio: fp(2.5), Prop1Holds: true, Assumption3: nil, Assumption4: bp(true), A4GroupSizes: []int64{3, 0, 5},
+		SeparationTime: fp(12.75), SeparationStep: ip(1275), EscapeTime: fp(31.5), Separated: true, GroupSizes: []int64{20, 22, 22},
+		ResidFeatures: fp(0.01), ResidV: fp(0), CosWUMin: fp(-0.25), CosWUMean: fp(0.875),
 	}
 	failed := Row{RunID: "b2", Sweep: "eps", Status: "failed", Error: "panic: boom", Shard: "1/2",
-		MinCosPerClass: []float64{}, MeanCosPerClass: nil}
+		MinCosPerClass: []float64{}, MeanCosPerClass: nil, A4GroupSizes: []int64{}, Assumption3: bp(false)}
 	failed.StartedAt = time.Unix(0, 0).UTC() // the epoch itself
 	zeroTime := full
 	zeroTime.RunID = "c3"
 	zeroTime.StartedAt = time.Time{}
 	zeroTime.NC1 = nil
+	zeroTime.Assumption3, zeroTime.Assumption4 = bp(true), nil
+	zeroTime.SeparationTime, zeroTime.SeparationStep, zeroTime.EscapeTime = nil, nil, nil
+	zeroTime.GammaPerClass, zeroTime.SPerClass, zeroTime.MinGamma = nil, nil, nil
 	return []Row{full, failed, zeroTime}
 }
 
@@ -114,6 +125,22 @@ func TestRoundTrip(t *testing.T) {
 	if got[1].MeanCosPerClass != nil {
 		t.Errorf("nil list came back as %#v", got[1].MeanCosPerClass)
 	}
+	// The runs/2 columns: nullable bools and ints, int lists.
+	if got[0].Assumption3 != nil || got[0].Assumption4 == nil || !*got[0].Assumption4 {
+		t.Errorf("assumption3/4 = %v/%v, want null/true", got[0].Assumption3, got[0].Assumption4)
+	}
+	if got[1].Assumption3 == nil || *got[1].Assumption3 || got[1].Assumption4 != nil {
+		t.Errorf("false came back as %v, null as %v", got[1].Assumption3, got[1].Assumption4)
+	}
+	if got[2].SeparationTime != nil || got[2].SeparationStep != nil || got[2].GammaPerClass != nil {
+		t.Errorf("null T*/step/gamma came back as %v %v %v", got[2].SeparationTime, got[2].SeparationStep, got[2].GammaPerClass)
+	}
+	if got[0].SeparationStep == nil || *got[0].SeparationStep != 1275 || !reflect.DeepEqual(got[0].A4GroupSizes, []int64{3, 0, 5}) {
+		t.Errorf("separation_step %v a4_group_sizes %v", got[0].SeparationStep, got[0].A4GroupSizes)
+	}
+	if got[1].A4GroupSizes == nil || len(got[1].A4GroupSizes) != 0 || got[1].GroupSizes != nil {
+		t.Errorf("empty int list %#v, nil int list %#v", got[1].A4GroupSizes, got[1].GroupSizes)
+	}
 
 	ok, err := OKRunIDs(dir)
 	if err != nil {
@@ -129,15 +156,23 @@ func TestNewRow(t *testing.T) {
 		Seed:  9,
 		Data:  core.DataSpec{Kind: "mnist", Classes: 3, PerClass: 5, Dim: 784, Digits: []int{0, 3, 7}, Center: true},
 		Model: core.ModelSpec{Width: 32, Init: "paper", InitScale: 0.001},
-		Train: core.TrainSpec{Loss: "ce", Method: "sgd", LR: 0.1, Epochs: 3, Batch: 8},
+		Train: core.TrainSpec{Loss: "ce", Method: "sgd", LR: 0.1, Epochs: 3, Batch: 8, Tol: 1e-6, NormalizedTime: true, Checkpoints: 12},
 	}}
-	stats := core.DataStats{MuS: 0.1, MuD: 0.2, Separable: true, XMaxOverMin: 2, PCARaw: fp(0.3)}
+	run.Spec.Data.TestPath, run.Spec.Data.LabelColumn = "t.parquet", "y"
+	run.Spec.Model.InitW, run.Spec.Model.InitV = "w.csv", "v.npy"
+	stats := core.DataStats{MuS: 0.1, MuD: 0.2, Separable: true, XMaxOverMin: 2, PCARaw: fp(0.3), Prop1Ratio: fp(1.5), Prop1Holds: true}
+	data := &core.Dataset{K: 3, Train: core.Split{N: 15}, Test: core.Split{N: 6}, Stats: stats,
+		Theory: &core.Theory{Gamma: []float64{0.5, 0.25, 1}, S: []float64{0.1, 0.2, 0.3}}}
 	res := core.Result{Status: core.StatusOK, Notes: []string{"a", "b"}, Steps: 6, GradEvals: 6, GFTime: 0.6,
-		Final: core.Metrics{NC1: fp(0), MinCosPerClass: []float64{0.5, -0.25, 0.75}, ThetaNorm: 3}}
+		Final: core.Metrics{NC1: fp(0), MinCosPerClass: []float64{0.5, -0.25, 0.75}, ThetaNorm: 3,
+			Separated: true, GroupSizes: []int{10, 12, 10}, ResidFeatures: fp(0.5), CosWUMin: fp(0.25)},
+		Init:           core.InitChecks{A4: bp(false)},
+		SeparationTime: fp(0.25), SeparationStep: ip(3), EscapeTime: fp(0.75),
+	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("X", 3600))
 	meta := RunMeta{SpecHash: "sh", Host: "h", Shard: "1/4", StartedAt: start, Duration: 1500 * time.Millisecond}
 
-	r := NewRow(run, stats, 15, 6, res, meta)
+	r := NewRow(run, data, res, meta)
 	if r.Status != "ok" || r.Error != "" {
 		t.Fatalf("status %q error %q", r.Status, r.Error)
 	}
@@ -153,15 +188,63 @@ func TestNewRow(t *testing.T) {
 	if r.NC1 == nil || *r.NC1 != 0 || r.NC2 != nil || r.PCARawSq != nil || *r.PCARaw != 0.3 {
 		t.Errorf("pointers: nc1 %v nc2 %v pca_raw %v pca_raw_sq %v", r.NC1, r.NC2, r.PCARaw, r.PCARawSq)
 	}
-	res.Final.MinCosPerClass[0] = 9 // the row must not alias the result
-	if r.MinCosPerClass[0] != 0.5 {
-		t.Error("row aliases the result's list")
+	if r.DataTestPath != "t.parquet" || r.DataLabelColumn != "y" || r.ModelInitW != "w.csv" || r.ModelInitV != "v.npy" ||
+		r.TrainTol != 1e-6 || !r.TrainNormalizedTime || r.TrainCheckpoints != 12 {
+		t.Errorf("config: %q %q %q %q %v %v %d", r.DataTestPath, r.DataLabelColumn, r.ModelInitW, r.ModelInitV,
+			r.TrainTol, r.TrainNormalizedTime, r.TrainCheckpoints)
 	}
+	if r.MinGamma == nil || *r.MinGamma != 0.25 || !reflect.DeepEqual(r.SPerClass, []float64{0.1, 0.2, 0.3}) ||
+		r.Prop1Ratio == nil || *r.Prop1Ratio != 1.5 || !r.Prop1Holds {
+		t.Errorf("theory: min_gamma %v s %v prop1 %v %v", r.MinGamma, r.SPerClass, r.Prop1Ratio, r.Prop1Holds)
+	}
+	if r.Assumption3 != nil || r.Assumption4 == nil || *r.Assumption4 || r.A4GroupSizes != nil {
+		t.Errorf("init checks: a3 %v a4 %v sizes %v", r.Assumption3, r.Assumption4, r.A4GroupSizes)
+	}
+	if r.EscapeTime == nil || *r.EscapeTime != 0.75 {
+		t.Errorf("escape time %v, want 0.75", r.EscapeTime)
+	}
+	if r.SeparationTime == nil || *r.SeparationTime != 0.25 || r.SeparationStep == nil || *r.SeparationStep != 3 ||
+		!r.Separated || !reflect.DeepEqual(r.GroupSizes, []int64{10, 12, 10}) || *r.ResidFeatures != 0.5 ||
+		r.ResidV != nil || *r.CosWUMin != 0.25 || r.CosWUMean != nil {
+		t.Errorf("outcomes: T* %v step %v separated %v groups %v resid %v %v cos %v %v", r.SeparationTime, r.SeparationStep,
+			r.Separated, r.GroupSizes, r.ResidFeatures, r.ResidV, r.CosWUMin, r.CosWUMean)
+	}
+	res.Final.MinCosPerClass[0] = 9 // the row must not alias the result or the data
+	data.Theory.Gamma[0] = 9
+	*res.SeparationTime = 9
+	*res.Init.A4 = true
+	if r.MinCosPerClass[0] != 0.5 || r.GammaPerClass[0] != 0.5 || *r.SeparationTime != 0.25 || *r.Assumption4 {
+		t.Error("row aliases the result or the dataset")
+	}
+	*res.SeparationTime = 0.25
+	*res.Init.A4 = false
+	data.Theory.Gamma[0] = 0.5
+
+	// Without a dataset: zero statistics, null theory.
+	nr := NewRow(run, nil, res, meta)
+	if nr.NTrain != 0 || nr.GammaPerClass != nil || nr.MinGamma != nil || nr.Prop1Ratio != nil || nr.Status != "ok" {
+		t.Errorf("nil data: n %d gamma %v min %v prop1 %v status %s", nr.NTrain, nr.GammaPerClass, nr.MinGamma, nr.Prop1Ratio, nr.Status)
+	}
+	// A dataset without theory: null gamma and s lists.
+	data.Theory = nil
+	if nr := NewRow(run, data, res, meta); nr.GammaPerClass != nil || nr.SPerClass != nil || nr.NTrain != 15 {
+		t.Errorf("no theory: gamma %v s %v n %d", nr.GammaPerClass, nr.SPerClass, nr.NTrain)
+	}
+	data.Theory = &core.Theory{Gamma: []float64{0.5, math.Inf(1), 1}, S: []float64{0.1, 0.2, 0.3}}
+	if nr := NewRow(run, data, res, meta); nr.GammaPerClass != nil || nr.MinGamma != nil || nr.Status != core.StatusFailed ||
+		!strings.Contains(nr.Error, "gamma_per_class[1]") {
+		t.Errorf("Inf gamma: list %v min %v status %s error %q", nr.GammaPerClass, nr.MinGamma, nr.Status, nr.Error)
+	}
+	res.SeparationTime = fp(math.NaN())
+	if nr := NewRow(run, data, res, meta); nr.SeparationTime != nil || !strings.Contains(nr.Error, "separation_time") {
+		t.Errorf("NaN T*: %v error %q", nr.SeparationTime, nr.Error)
+	}
+	res.SeparationTime = fp(0.25)
 
 	// A non-finite plain float fails the run and is dropped.
 	res.Final.ThetaNorm = math.Inf(1)
 	res.Final.NC2 = fp(math.NaN())
-	r = NewRow(run, stats, 15, 6, res, meta)
+	r = NewRow(run, data, res, meta)
 	if r.Status != core.StatusFailed || !strings.Contains(r.Error, "theta_norm") || !strings.Contains(r.Error, "nc2") {
 		t.Errorf("status %q error %q", r.Status, r.Error)
 	}
@@ -172,7 +255,7 @@ func TestNewRow(t *testing.T) {
 	res.Final.ThetaNorm = 1
 	res.Final.NC2 = nil
 	res.Final.MinCosPerClass = []float64{0.5, math.NaN()}
-	r = NewRow(run, stats, 15, 6, res, meta)
+	r = NewRow(run, data, res, meta)
 	if r.Status != core.StatusFailed || !strings.Contains(r.Error, "min_cos_per_class[1]") || r.MinCosPerClass != nil || r.MinCos != nil {
 		t.Errorf("status %q error %q list %v min %v", r.Status, r.Error, r.MinCosPerClass, r.MinCos)
 	}
@@ -180,7 +263,7 @@ func TestNewRow(t *testing.T) {
 	res.Status, res.Error = core.StatusDiverged, "loss is NaN at step 5"
 	res.Final.MinCosPerClass = nil
 	res.Final.Loss = fp(math.NaN())
-	r = NewRow(run, stats, 15, 6, res, meta)
+	r = NewRow(run, data, res, meta)
 	if r.Status != core.StatusDiverged || !strings.HasPrefix(r.Error, "loss is NaN at step 5; ") || r.Loss != nil {
 		t.Errorf("status %q error %q loss %v", r.Status, r.Error, r.Loss)
 	}

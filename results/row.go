@@ -15,7 +15,7 @@ import (
 // file's key/value metadata under the key "ncsweep.schema" so that a reader
 // years later can tell which layout it is looking at. Change it whenever a
 // column is added, removed, renamed or retyped.
-const SchemaVersion = "runs/1"
+const SchemaVersion = "runs/3"
 
 // Row is one run, flattened into the frozen schema of OUT/runs/*.parquet.
 //
@@ -24,10 +24,10 @@ const SchemaVersion = "runs/1"
 //   - plain column types only: string, int64 (never unsigned), float64,
 //     bool, a UTC-adjusted timestamp in microseconds (DuckDB: TIMESTAMP
 //     WITH TIME ZONE; pandas: datetime64[us, UTC]) that is null for a zero
-//     time.Time, and two list<double> columns;
-//   - a measurement that was not taken or is undefined is null: a *float64
-//     field tagged optional, or a nil list. A real 0.0 is never null and null
-//     is never written as 0 or NaN;
+//     time.Time, and a few list<double> and list<int64> columns;
+//   - a measurement that was not taken or is undefined is null: a pointer
+//     field (*float64, *int64, *bool) tagged optional, or a nil list. A real
+//     0.0 or false is never null and null is never written as 0 or NaN;
 //   - no float column ever holds NaN or Inf (NewRow enforces this).
 //
 // Columns are grouped as identity, config (one column per resolved key),
@@ -67,6 +67,14 @@ type Row struct {
 	TrainTime        float64 `parquet:"train_time"`
 	TrainEpochs      int64   `parquet:"train_epochs"`
 	TrainBatch       int64   `parquet:"train_batch"`
+	// Added in runs/2.
+	DataTestPath        string  `parquet:"data_test_path"`    // kind "file": the test table
+	DataLabelColumn     string  `parquet:"data_label_column"` // kind "file": the label column
+	ModelInitW          string  `parquet:"model_init_w"`      // init "file": W0
+	ModelInitV          string  `parquet:"model_init_v"`      // init "file": V0
+	TrainTol            float64 `parquet:"train_tol"`
+	TrainNormalizedTime bool    `parquet:"train_normalized_time"`
+	TrainCheckpoints    int64   `parquet:"train_checkpoints"`
 
 	// Data statistics of the training split (core.DataStats).
 	NTrain        int64    `parquet:"n_train"`
@@ -80,6 +88,24 @@ type Row struct {
 	XMaxOverMin   float64  `parquet:"x_max_over_min"`
 	PCARaw        *float64 `parquet:"pca_raw,optional"`
 	PCARawSq      *float64 `parquet:"pca_raw_sq,optional"`
+
+	// Theory predictions from the training data (core.Theory, SCIENCE.md
+	// section 3) and Proposition 1's condition: gamma_k and s_k per class
+	// (null when the theory could not be computed), their minimum margin,
+	// and X_max^2/(X_min^2 mu_d mu_s) (null when mu_s or mu_d <= 0).
+	GammaPerClass []float64 `parquet:"gamma_per_class,optional,list"`
+	SPerClass     []float64 `parquet:"s_per_class,optional,list"`
+	MinGamma      *float64  `parquet:"min_gamma,optional"` // min of gamma_per_class
+	Prop1Ratio    *float64  `parquet:"prop1_ratio,optional"`
+	Prop1Holds    bool      `parquet:"prop1_holds"` // prop1_ratio < 2K - 3; false when null
+
+	// Assumptions on the initial shape (core.InitChecks): Assumption 3 is
+	// checked for binary runs only and Assumption 4 for multi-class ones;
+	// the other is null. a4_group_sizes is the size of each class's neuron
+	// group N_k of the partition found (null unless Assumption 4 holds).
+	Assumption3  *bool   `parquet:"assumption3,optional"`
+	Assumption4  *bool   `parquet:"assumption4,optional"`
+	A4GroupSizes []int64 `parquet:"a4_group_sizes,optional,list"`
 
 	// Outcomes (core.Result and its final core.Metrics).
 	Steps           int64     `parquet:"steps"`
@@ -106,6 +132,25 @@ type Row struct {
 	ConservedDrift  float64   `parquet:"conserved_drift"`
 	PCAFeat         *float64  `parquet:"pca_feat,optional"`
 	PCAFeatSq       *float64  `parquet:"pca_feat_sq,optional"`
+
+	// Alignment and theory residuals (added in runs/2). separation_time is
+	// T*, the first GF time with inter-class separation, and
+	// separation_step its integrator step: both null when separation was
+	// never reached. separated and group_sizes describe the final weights
+	// (see core.Metrics); the residuals compare the final direction
+	// theta/|theta|_F with Theorem 1's prediction.
+	SeparationTime *float64 `parquet:"separation_time,optional"`
+	SeparationStep *int64   `parquet:"separation_step,optional"`
+	// EscapeTime is the first GF time at which the training loss is at
+	// most half its initial value (core.Result.EscapeTime); null for sgd
+	// and when never reached. Added in runs/3.
+	EscapeTime    *float64 `parquet:"escape_time,optional"`
+	Separated     bool     `parquet:"separated"`
+	GroupSizes    []int64  `parquet:"group_sizes,optional,list"`
+	ResidFeatures *float64 `parquet:"resid_features,optional"`
+	ResidV        *float64 `parquet:"resid_v,optional"`
+	CosWUMin      *float64 `parquet:"cos_wu_min,optional"`
+	CosWUMean     *float64 `parquet:"cos_wu_mean,optional"`
 }
 
 // RunMeta is what the caller knows about a run's execution that neither the
@@ -118,9 +163,9 @@ type RunMeta struct {
 	Duration  time.Duration
 }
 
-// NewRow flattens one finished run into a Row. stats, nTrain and nTest
-// describe the run's dataset (zero values when the dataset could not be
-// built); res is what core returned.
+// NewRow flattens one finished run into a Row. data is the run's dataset
+// (nil when it could not be built: the data statistics and theory columns
+// are then zero or null); res is what core returned.
 //
 // NewRow guarantees that no float column holds NaN or Inf. Core promises
 // that already (a nil pointer means "not measured"), so a non-finite value
@@ -134,10 +179,19 @@ type RunMeta struct {
 // (parquet-go v0.32.1 reads timestamps back through int64 nanoseconds, so
 // only instants between the years 1678 and 2262 round-trip through Go; the
 // zero time is stored as null and reads back as the zero time.)
-// Lists are copied, so the Row does not alias res.
-func NewRow(run sweep.RunConfig, stats core.DataStats, nTrain, nTest int, res core.Result, meta RunMeta) Row {
+// Lists and pointers are copied, so the Row does not alias res or data.
+func NewRow(run sweep.RunConfig, data *core.Dataset, res core.Result, meta RunMeta) Row {
 	s := run.Spec
 	m := res.Final
+	var stats core.DataStats
+	var nTrain, nTest int
+	var theory core.Theory
+	if data != nil {
+		stats, nTrain, nTest = data.Stats, data.Train.N, data.Test.N
+		if data.Theory != nil {
+			theory = *data.Theory
+		}
+	}
 	r := Row{
 		RunID:     run.ID,
 		Sweep:     run.Sweep,
@@ -172,6 +226,14 @@ func NewRow(run sweep.RunConfig, stats core.DataStats, nTrain, nTest int, res co
 		TrainEpochs:      int64(s.Train.Epochs),
 		TrainBatch:       int64(s.Train.Batch),
 
+		DataTestPath:        s.Data.TestPath,
+		DataLabelColumn:     s.Data.LabelColumn,
+		ModelInitW:          s.Model.InitW,
+		ModelInitV:          s.Model.InitV,
+		TrainTol:            s.Train.Tol,
+		TrainNormalizedTime: s.Train.NormalizedTime,
+		TrainCheckpoints:    int64(s.Train.Checkpoints),
+
 		NTrain:        int64(nTrain),
 		NTest:         int64(nTest),
 		MuS:           stats.MuS,
@@ -183,6 +245,15 @@ func NewRow(run sweep.RunConfig, stats core.DataStats, nTrain, nTest int, res co
 		XMaxOverMin:   stats.XMaxOverMin,
 		PCARaw:        copyFloat(stats.PCARaw),
 		PCARawSq:      copyFloat(stats.PCARawSq),
+
+		GammaPerClass: copyList(theory.Gamma),
+		SPerClass:     copyList(theory.S),
+		Prop1Ratio:    copyFloat(stats.Prop1Ratio),
+		Prop1Holds:    stats.Prop1Holds,
+
+		Assumption3:  copyBool(res.Init.A3),
+		Assumption4:  copyBool(res.Init.A4),
+		A4GroupSizes: int64List(res.Init.A4GroupSizes),
 
 		Steps:           res.Steps,
 		GradEvals:       res.GradEvals,
@@ -207,17 +278,35 @@ func NewRow(run sweep.RunConfig, stats core.DataStats, nTrain, nTest int, res co
 		ConservedDrift:  m.ConservedDrift,
 		PCAFeat:         copyFloat(m.PCAFeat),
 		PCAFeatSq:       copyFloat(m.PCAFeatSq),
+
+		SeparationTime: copyFloat(res.SeparationTime),
+		SeparationStep: copyInt(res.SeparationStep),
+		EscapeTime:     copyFloat(res.EscapeTime),
+		Separated:      m.Separated,
+		GroupSizes:     int64List(m.GroupSizes),
+		ResidFeatures:  copyFloat(m.ResidFeatures),
+		ResidV:         copyFloat(m.ResidV),
+		CosWUMin:       copyFloat(m.CosWUMin),
+		CosWUMean:      copyFloat(m.CosWUMean),
 	}
 	r.sanitize()
-	// min_cos is derived after sanitizing, so it only sees finite values.
-	if len(r.MinCosPerClass) > 0 {
-		mc := r.MinCosPerClass[0]
-		for _, v := range r.MinCosPerClass[1:] {
-			mc = math.Min(mc, v)
-		}
-		r.MinCos = &mc
-	}
+	// min_cos and min_gamma are derived after sanitizing, so they only see
+	// finite values.
+	r.MinCos = minOf(r.MinCosPerClass)
+	r.MinGamma = minOf(r.GammaPerClass)
 	return r
+}
+
+// minOf returns the smallest element of xs, or nil for an empty list.
+func minOf(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	m := xs[0]
+	for _, v := range xs[1:] {
+		m = math.Min(m, v)
+	}
+	return &m
 }
 
 // sanitize drops every non-finite float (see NewRow) and records which
@@ -259,6 +348,10 @@ func (r *Row) sanitize() {
 	plain("x_max_over_min", &r.XMaxOverMin)
 	opt("pca_raw", &r.PCARaw)
 	opt("pca_raw_sq", &r.PCARawSq)
+	plain("train_tol", &r.TrainTol)
+	list("gamma_per_class", &r.GammaPerClass)
+	list("s_per_class", &r.SPerClass)
+	opt("prop1_ratio", &r.Prop1Ratio)
 	plain("gf_time", &r.GFTime)
 	opt("loss", &r.Loss)
 	opt("train_acc", &r.TrainAcc)
@@ -279,6 +372,12 @@ func (r *Row) sanitize() {
 	plain("conserved_drift", &r.ConservedDrift)
 	opt("pca_feat", &r.PCAFeat)
 	opt("pca_feat_sq", &r.PCAFeatSq)
+	opt("separation_time", &r.SeparationTime)
+	opt("escape_time", &r.EscapeTime)
+	opt("resid_features", &r.ResidFeatures)
+	opt("resid_v", &r.ResidV)
+	opt("cos_wu_min", &r.CosWUMin)
+	opt("cos_wu_mean", &r.CosWUMean)
 	if len(bad) == 0 {
 		return
 	}
@@ -301,6 +400,34 @@ func copyFloat(p *float64) *float64 {
 	}
 	v := *p
 	return &v
+}
+
+func copyInt(p *int64) *int64 {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func copyBool(p *bool) *bool {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// int64List converts a list of ints; nil stays nil (null).
+func int64List(xs []int) []int64 {
+	if xs == nil {
+		return nil
+	}
+	out := make([]int64, len(xs))
+	for i, x := range xs {
+		out[i] = int64(x)
+	}
+	return out
 }
 
 // copyList copies a list; nil stays nil (a null column value) and an empty

@@ -71,48 +71,84 @@ func (o WriterOptions) withDefaults() WriterOptions {
 	return o
 }
 
-// Writer appends run rows to DIR/runs as a sequence of complete Parquet part
-// files. Rows are buffered in memory and published every FlushRows rows,
-// after FlushInterval, and on Flush and Close. Publishing writes a temporary
+// Writer appends run rows to DIR/runs, and trajectory rows to
+// DIR/trajectories, as sequences of complete Parquet part files. Rows are
+// buffered in memory and published every FlushRows run rows, after
+// FlushInterval, and on Flush and Close. Publishing writes a temporary
 // file (whose name does not match *.parquet), fsyncs it, renames it to its
 // final name without ever replacing an existing file, and fsyncs the folder,
 // so a crash at any moment leaves only whole part files behind: at most the
 // buffered rows are lost.
 //
+// Every flush publishes the buffered trajectory rows before the buffered
+// run rows, so a run's trajectory is on disk no later than its run row
+// when WriteTrajectory is called before Write for that run (see
+// ReadTrajectories for what a crash in between leaves).
+//
 // A Writer is not safe for concurrent use: one goroutine owns it.
 type Writer struct {
-	pw *partWriter[Row]
+	dir  string
+	opt  WriterOptions
+	pw   *partWriter[Row]
+	traj *partWriter[TrajectoryRow] // nil until the first WriteTrajectory
 }
 
 // NewWriter creates DIR/runs if needed and returns a Writer publishing into
-// it.
+// it. DIR/trajectories is created by the first WriteTrajectory.
 func NewWriter(dir string, opt WriterOptions) (*Writer, error) {
 	pw, err := newPartWriter[Row](filepath.Join(dir, RunsDir), SchemaVersion, opt)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{pw: pw}, nil
+	return &Writer{dir: dir, opt: opt, pw: pw}, nil
 }
 
-// Write buffers r and publishes a part file when FlushRows or FlushInterval
-// is reached. On error the rows stay buffered, so a later Flush or Close
-// retries them.
-func (w *Writer) Write(r Row) error { return w.pw.write(r) }
+// Write buffers r and publishes part files (trajectories first, then runs)
+// when FlushRows or FlushInterval is reached. On error the rows stay
+// buffered, so a later Flush or Close retries them.
+func (w *Writer) Write(r Row) error {
+	due, err := w.pw.add(r)
+	if err != nil || !due {
+		return err
+	}
+	return w.Flush()
+}
 
-// Flush publishes the buffered rows as one part file; with nothing buffered
-// it does nothing.
-func (w *Writer) Flush() error { return w.pw.flush() }
+// Flush publishes the buffered trajectory rows as one part file, then the
+// buffered run rows as another; a kind with nothing buffered writes no file.
+// If the trajectory part cannot be published, the run rows are not
+// published either.
+func (w *Writer) Flush() error {
+	if w.traj != nil {
+		if err := w.traj.flush(); err != nil {
+			return err
+		}
+	}
+	return w.pw.flush()
+}
 
 // Close flushes the buffered rows. A Writer with nothing buffered writes no
 // file. The Writer must not be used after Close.
-func (w *Writer) Close() error { return w.pw.close() }
+func (w *Writer) Close() error {
+	if w.pw.closed {
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	w.pw.closed = true
+	if w.traj != nil {
+		w.traj.closed = true
+	}
+	return nil
+}
 
-// Parts returns the paths of the part files this Writer has published, in
-// order.
+// Parts returns the paths of the run part files this Writer has published,
+// in order.
 func (w *Writer) Parts() []string { return append([]string(nil), w.pw.parts...) }
 
-// partWriter is the schema-independent machinery behind Writer, so that
-// trajectory rows can later be written the same way.
+// partWriter is the schema-independent machinery behind Writer: one folder
+// of part files of one row type.
 type partWriter[T any] struct {
 	dir     string
 	schema  string // stored as "ncsweep.schema" metadata in every part
@@ -135,19 +171,17 @@ func newPartWriter[T any](dir, schema string, opt WriterOptions) (*partWriter[T]
 	return &partWriter[T]{dir: dir, schema: schema, opt: opt}, nil
 }
 
-func (w *partWriter[T]) write(r T) error {
+// add buffers r and reports whether FlushRows or FlushInterval is reached.
+func (w *partWriter[T]) add(r T) (due bool, err error) {
 	if w.closed {
-		return fmt.Errorf("results: write to closed writer for %s", w.dir)
+		return false, fmt.Errorf("results: write to closed writer for %s", w.dir)
 	}
 	now := w.opt.Now()
 	if len(w.buf) == 0 {
 		w.firstAt = now
 	}
 	w.buf = append(w.buf, r)
-	if len(w.buf) >= w.opt.FlushRows || now.Sub(w.firstAt) >= w.opt.FlushInterval {
-		return w.flush()
-	}
-	return nil
+	return len(w.buf) >= w.opt.FlushRows || now.Sub(w.firstAt) >= w.opt.FlushInterval, nil
 }
 
 func (w *partWriter[T]) flush() error {
@@ -162,17 +196,6 @@ func (w *partWriter[T]) flush() error {
 	w.seq = seq + 1
 	clear(w.buf) // drop references held by the backing array
 	w.buf = w.buf[:0]
-	return nil
-}
-
-func (w *partWriter[T]) close() error {
-	if w.closed {
-		return nil
-	}
-	if err := w.flush(); err != nil {
-		return err
-	}
-	w.closed = true
 	return nil
 }
 

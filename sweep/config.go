@@ -1,6 +1,10 @@
 package sweep
 
-import "github.com/ncsweep/ncsweep/core"
+import (
+	"time"
+
+	"github.com/ncsweep/ncsweep/core"
+)
 
 // RunConfig is one grid point of a sweep, fully resolved.
 type RunConfig struct {
@@ -13,4 +17,8 @@ type RunConfig struct {
 	Sweep string
 	// Spec is everything core needs for the run.
 	Spec core.Spec
+	// Timeout bounds the run's training time (the spec's train.timeout);
+	// 0 means none. It is not part of the run's identity: a run that timed
+	// out keeps its run_id when retried with a longer limit.
+	Timeout time.Duration
 }

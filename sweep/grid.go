@@ -98,7 +98,7 @@ func (p *parser) expand(plan *Plan, params []param, zip [][]int, opt Options) {
 	if size > float64(limit) {
 		msg := fmt.Sprintf("the grid has %.0f runs (%s), more than %d", size, strings.Join(sizes, " x "), limit)
 		if !allowHuge {
-			msg += "; zip axes with sweep.zip, shorten them, or allow huge grids (Options.AllowHuge)"
+			msg += "; zip axes with sweep.zip, shorten them, or allow huge grids (ncsweep --yes)"
 		} else {
 			msg += ", the hard limit; split the sweep into several specs"
 		}

@@ -28,7 +28,8 @@ type Outcome struct {
 type ExecOptions struct {
 	// Jobs bounds the runs in flight; <= 0 means runtime.NumCPU().
 	Jobs int
-	// Timeout bounds each run's training; 0 means none.
+	// Timeout bounds each run's training; 0 means none. A run's own
+	// RunConfig.Timeout also applies: the smaller non-zero limit wins.
 	Timeout time.Duration
 	// Build makes the dataset of a spec; nil means core.PrepareDataset.
 	Build func(core.Spec) (*core.Dataset, error)
@@ -123,7 +124,7 @@ func executeOne(ctx context.Context, r RunConfig, timeout time.Duration, cache *
 		return o
 	}
 	runCtx := ctx
-	if timeout > 0 {
+	if timeout = minTimeout(timeout, r.Timeout); timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -133,6 +134,14 @@ func executeOne(ctx context.Context, r RunConfig, timeout time.Duration, cache *
 		o.Result.Status = core.StatusCanceled
 	}
 	return o
+}
+
+// minTimeout is the smaller of two time limits, where 0 means none.
+func minTimeout(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
 }
 
 // DatasetCache builds each dataset once and shares it read-only between the

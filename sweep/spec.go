@@ -149,6 +149,7 @@ func Parse(name string, text []byte, opt Options) (*Plan, error) {
 	}
 	plan := &Plan{Name: sweepName, SpecText: string(text), SpecHash: specHash(text, opt.Sets)}
 	p.expand(plan, params, zip, opt)
+	p.applyRunKeys(plan)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
@@ -279,7 +280,7 @@ func (p *parser) checkStructure(keys []toml.Key) {
 				continue
 			}
 			full := k[0] + "." + k[1]
-			if full == keyZip || findKey(full) >= 0 {
+			if full == keyZip || findKey(full) >= 0 || isRunOnlyKey(full) {
 				continue
 			}
 			p.add(full, unknownKey(full))
@@ -364,7 +365,7 @@ func (p *parser) applySet(set string) {
 		bad("", fmt.Sprintf("override %q is not of the form key=value, e.g. model.width=[64,128]", set))
 		return
 	}
-	if key != keyName && key != keyZip && findKey(key) < 0 {
+	if key != keyName && key != keyZip && findKey(key) < 0 && !isRunOnlyKey(key) {
 		bad(key, unknownKey(key))
 		return
 	}

@@ -80,7 +80,7 @@ func TestBadSpecs(t *testing.T) {
 		{"bad_dim_le_classes.toml", []string{"bad_dim_le_classes.toml:3: data.dim: must be >= data.classes + 1 = 5, got 4"}},
 		{"bad_noise_ge1.toml", []string{"bad_noise_ge1.toml:2: data.noise: must be in [0, 1), got 1"}},
 		{"bad_norm_spread.toml", []string{"bad_norm_spread.toml:2: data.norm_spread: must be >= 1, got 0.5"}},
-		{"bad_million.toml", []string{"bad_million.toml:3: model.init_scale: the grid has 1001000 runs", "more than 1000000", "AllowHuge"}},
+		{"bad_million.toml", []string{"bad_million.toml:3: model.init_scale: the grid has 1001000 runs", "more than 1000000", "--yes"}},
 		{"bad_dim_mnist.toml", []string{"bad_dim_mnist.toml:3: data.dim: applies to synthetic data only", "got 50"}},
 		{"bad_epochs_gd.toml", []string{"bad_epochs_gd.toml:3: train.epochs: applies to method sgd only", "got 10"}},
 		{"bad_wrong_bool.toml", []string{"bad_wrong_bool.toml:3: data.center: expected true or false"}},

@@ -38,6 +38,7 @@ const usageText = `ncsweep: Neural Collapse sweeps of two-layer ReLU networks
 usage:
   ncsweep run [SPEC] [flags]    run a sweep (no SPEC: the built-in quick sweep)
   ncsweep plan [SPEC] [flags]   validate a spec and list its grid; runs nothing
+  ncsweep report OUT [flags]    figures and report.md from a sweep's output
   ncsweep version               print version information
 
 run 'ncsweep run -h' or 'ncsweep plan -h' for the flags.
@@ -60,6 +61,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdRun(args[1:], stdout, stderr)
 	case "plan":
 		err = cmdPlan(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 	case "help", "-h", "--help":

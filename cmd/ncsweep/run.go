@@ -18,6 +18,9 @@ import (
 	"github.com/ncsweep/ncsweep/sweep"
 )
 
+// Exit code for SIGTERM (128 + 15), the signal SLURM and Kubernetes send.
+const exitTerminated = 143
+
 // runFlags are the flags of `ncsweep run`.
 type runFlags struct {
 	commonFlags
@@ -30,17 +33,33 @@ type runFlags struct {
 	quiet         bool
 }
 
+// runHooks lets tests replace the system under a sweep; the zero value is
+// the real system.
+type runHooks struct {
+	// createTemp replaces os.CreateTemp for the part files (a disk that
+	// fills up).
+	createTemp func(dir, pattern string) (*os.File, error)
+}
+
 // cmdRun runs a sweep and returns the exit code.
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
+	return runSweep(args, stdout, stderr, runHooks{})
+}
+
+// runSweep is cmdRun with hooks. In order: parse flags and spec (exit 2),
+// select the shard, read what OUT already holds, check every data source
+// (exit 2, nothing written), open the output, drop the rows of the runs to
+// retry, execute, flush, write the manifest, summarise.
+func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	fs := newFlagSet("run", "run [SPEC] [--out DIR] [--jobs N] [--shard i/n] [--set key=value]...", stderr)
 	var f runFlags
 	f.register(fs)
 	fs.StringVar(&f.out, "out", "out", "output directory (runs/*.parquet and manifest.json)")
 	fs.IntVar(&f.jobs, "jobs", defaultJobs(), "runs in parallel")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-run time limit, e.g. 10m (0: none); a run over it gets status timeout")
-	fs.BoolVar(&f.retryFailed, "retry-failed", false, "re-run runs whose earlier row is failed, diverged or timeout")
-	fs.IntVar(&f.flushRows, "flush-rows", 64, "publish a Parquet part file every this many rows")
-	fs.DurationVar(&f.flushInterval, "flush-interval", 30*time.Second, "publish buffered rows at least this often")
+	fs.DurationVar(&f.timeout, "timeout", 0, "per-run time limit, e.g. 10m (0: none); with train.timeout in the spec the smaller applies; a run over it gets status timeout")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "re-run runs whose earlier row is failed, diverged or timeout (their old rows are replaced)")
+	fs.IntVar(&f.flushRows, "flush-rows", results.DefaultFlushRows, "publish a Parquet part file every this many rows")
+	fs.DurationVar(&f.flushInterval, "flush-interval", results.DefaultFlushInterval, "publish buffered rows at least this often")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	specPath, err := parseArgs(fs, args)
 	if err != nil {
@@ -49,6 +68,33 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if f.jobs < 1 {
 		return exitUsage, usagef("--jobs must be at least 1, got %d", f.jobs)
 	}
+	if f.timeout < 0 {
+		return exitUsage, usagef("--timeout must not be negative, got %v", f.timeout)
+	}
+
+	// Signals are caught from the start, so that an interrupted sweep always
+	// ends with 130/143 and whole files, whatever phase it was in.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var signalled atomic.Int32
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			code := int32(exitInterrupted)
+			if s == syscall.SIGTERM {
+				code = exitTerminated
+			}
+			if !signalled.CompareAndSwap(0, code) {
+				fmt.Fprintf(stderr, "\nncsweep: second signal (%v), exiting at once; published part files are whole, buffered runs are lost\n", s)
+				os.Exit(int(signalled.Load()))
+			}
+			fmt.Fprintf(stderr, "\nncsweep: %v: starting no more runs, cancelling runs in flight, saving finished runs (signal again to exit at once)\n", s)
+			stop()
+		}
+	}()
+
 	plan, err := loadPlan(specPath, &f.commonFlags)
 	if err != nil {
 		return exitUsage, err
@@ -59,14 +105,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	runs := shard.Select(plan.Runs)
 
-	done, err := finishedRuns(f.out, f.retryFailed)
+	prev, err := previousRows(f.out)
 	if err != nil {
 		return exitRunsFailed, err
 	}
 	todo := runs[:0:0]
+	retry := map[string]bool{}
 	for _, r := range runs {
-		if !done[r.ID] {
+		st, seen := prev.status[r.ID]
+		switch {
+		case !seen:
 			todo = append(todo, r)
+		case f.retryFailed && st != core.StatusOK:
+			todo = append(todo, r)
+			retry[r.ID] = true
 		}
 	}
 	skipped := len(runs) - len(todo)
@@ -78,27 +130,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := preflight(todo, cache); err != nil {
 		return exitUsage, usageError{err}
 	}
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var signalled atomic.Int32
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		for s := range sigs {
-			code := int32(exitInterrupted)
-			if s == syscall.SIGTERM {
-				code = 143
-			}
-			if !signalled.CompareAndSwap(0, code) {
-				fmt.Fprintf(stderr, "\nncsweep: second signal, exiting at once\n")
-				os.Exit(int(code))
-			}
-			fmt.Fprintf(stderr, "\nncsweep: %v: finishing, saving finished runs (signal again to exit at once)\n", s)
-			stop()
-		}
-	}()
+	if code := signalled.Load(); code != 0 {
+		fmt.Fprintf(stderr, "ncsweep: interrupted before any run started; nothing written\n")
+		return int(code), nil
+	}
 
 	started := time.Now().UTC()
 	host, _ := os.Hostname()
@@ -106,10 +141,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		Prefix:        partPrefix(shard, started),
 		FlushRows:     f.flushRows,
 		FlushInterval: f.flushInterval,
+		CreateTemp:    hooks.createTemp,
 	})
 	if err != nil {
 		return exitRunsFailed, fmt.Errorf("opening output %s: %w", f.out, err)
 	}
+	// Every run_id appears once in OUT: the rows of the runs about to be
+	// retried go before the new ones are written (and so do stale non-ok
+	// rows of runs that also have an ok row, left by an older version or by
+	// two processes racing on one output). A crash after this leaves those
+	// runs without a row, and the next resume runs them.
+	if len(retry) > 0 || len(prev.stale) > 0 {
+		drop := func(r results.Row) bool {
+			return retry[r.RunID] || (prev.stale[r.RunID] && r.Status != core.StatusOK)
+		}
+		if _, err := dropRows(f.out, drop, hooks); err != nil {
+			return exitRunsFailed, fmt.Errorf("replacing the rows of the runs to retry: %w", err)
+		}
+	}
+	if prev.dupOK > 0 {
+		fmt.Fprintf(stderr, "ncsweep: warning: %d run_ids have several ok rows in %s (two processes wrote the same runs?)\n", prev.dupOK, f.out)
+	}
+
 	counts := map[string]int{}
 	prog := newProgress(stderr, len(todo), skipped, f.quiet)
 	sink := func(o sweep.Outcome) error {
@@ -117,17 +170,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			counts[core.StatusCanceled]++ // unfinished: not written, a resume redoes it
 			return nil
 		}
-		var stats core.DataStats
-		var nTrain, nTest int
-		if o.Data != nil {
-			stats, nTrain, nTest = o.Data.Stats, o.Data.Train.N, o.Data.Test.N
-		}
-		row := results.NewRow(o.Run, stats, nTrain, nTest, o.Result, results.RunMeta{
+		row := results.NewRow(o.Run, o.Data, o.Result, results.RunMeta{
 			SpecHash: plan.SpecHash, Host: host, Shard: shard.String(),
 			StartedAt: o.Started, Duration: o.Duration,
 		})
 		counts[row.Status]++
 		prog.add(row.Status)
+		// The trajectory first: it is published no later than the run row.
+		if err := w.WriteTrajectory(results.TrajectoryRows(o.Run, o.Result)); err != nil {
+			return err
+		}
 		return w.Write(row)
 	}
 	execErr := sweep.Execute(ctx, todo, sweep.ExecOptions{Jobs: f.jobs, Timeout: f.timeout, Datasets: cache}, sink)
@@ -137,16 +189,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	m := results.Manifest{
 		Sweep: plan.Name, SpecText: plan.SpecText, SpecHash: plan.SpecHash,
 		ToolVersion: toolVersion, VCSRevision: vcsRevision(), Host: host,
-		Args: os.Args, Shard: shard.String(), StartedAt: started, EndedAt: time.Now().UTC(),
+		Args: os.Args, Sets: f.sets, Shard: shard.String(), StartedAt: started, EndedAt: time.Now().UTC(),
 		Counts: results.Counts{Planned: len(runs), Skipped: skipped, OK: counts[core.StatusOK],
 			Failed: counts[core.StatusFailed], Diverged: counts[core.StatusDiverged],
 			Timeout: counts[core.StatusTimeout], Canceled: counts[core.StatusCanceled]},
 	}
 	manErr := results.WriteManifest(f.out, m)
 
-	fmt.Fprintf(stderr, "ncsweep: %d runs in plan (shard %s): %d skipped (already done), %d ok, %d failed, %d diverged, %d timeout, %d interrupted; results in %s\n",
-		len(runs), shard, skipped, counts[core.StatusOK], counts[core.StatusFailed], counts[core.StatusDiverged],
-		counts[core.StatusTimeout], counts[core.StatusCanceled], filepath.Join(f.out, "runs"))
+	ran := 0
+	for _, n := range counts {
+		ran += n
+	}
+	fmt.Fprintf(stderr, "ncsweep: %d runs in plan (shard %s): %d skipped (already done), %d to do: %d ok, %d failed, %d diverged, %d timeout, %d interrupted, %d not started; results in %s\n",
+		len(runs), shard, skipped, len(todo), counts[core.StatusOK], counts[core.StatusFailed], counts[core.StatusDiverged],
+		counts[core.StatusTimeout], counts[core.StatusCanceled], len(todo)-ran, filepath.Join(f.out, results.RunsDir))
 
 	if err := errors.Join(writeErr(execErr), closeErr, manErr); err != nil {
 		return exitRunsFailed, err
@@ -169,23 +225,152 @@ func writeErr(err error) error {
 	return err
 }
 
-// finishedRuns returns the run_ids already in OUT that a resume skips: every
-// row's run, or only ok ones with retryFailed.
-func finishedRuns(out string, retryFailed bool) (map[string]bool, error) {
-	done := map[string]bool{}
-	if _, err := os.Stat(filepath.Join(out, "runs")); errors.Is(err, os.ErrNotExist) {
-		return done, nil
+// previous is what an output directory already holds, for resuming.
+type previous struct {
+	// status is each run_id's best status: ok if any of its rows is ok.
+	status map[string]string
+	// stale are run_ids with an ok row and also a non-ok one.
+	stale map[string]bool
+	// dupOK counts run_ids with more than one ok row.
+	dupOK int
+}
+
+// previousRows reads the rows already in OUT. A missing output is empty.
+func previousRows(out string) (previous, error) {
+	p := previous{status: map[string]string{}, stale: map[string]bool{}}
+	if _, err := os.Stat(filepath.Join(out, results.RunsDir)); errors.Is(err, os.ErrNotExist) {
+		return p, nil
 	}
 	rows, err := results.ReadRuns(out)
 	if err != nil {
-		return nil, fmt.Errorf("reading earlier results to resume: %w", err)
+		return p, fmt.Errorf("reading earlier results to resume: %w", err)
 	}
+	oks := map[string]int{}
+	nonOK := map[string]bool{}
 	for _, r := range rows {
-		if r.Status == core.StatusOK || !retryFailed {
-			done[r.RunID] = true
+		if r.Status == core.StatusOK {
+			oks[r.RunID]++
+			p.status[r.RunID] = core.StatusOK
+			continue
+		}
+		nonOK[r.RunID] = true
+		if _, seen := p.status[r.RunID]; !seen {
+			p.status[r.RunID] = r.Status
 		}
 	}
-	return done, nil
+	for id, n := range oks {
+		if n > 1 {
+			p.dupOK++
+		}
+		if nonOK[id] {
+			p.stale[id] = true
+		}
+	}
+	return p, nil
+}
+
+// dropRows removes the rows for which drop is true from OUT's run part
+// files, one file at a time: a file holding such rows is replaced by a copy
+// without them (written whole to a temporary file, fsynced, renamed over
+// the original, folder fsynced), or removed when nothing of it is left. A
+// crash at any moment leaves each file either as it was or rewritten, never
+// damaged. It returns the number of rows dropped.
+//
+// The copy goes through results.Writer and results.ReadRuns (linking one
+// part file into a scratch folder to read it alone), so that this package
+// keeps no knowledge of Parquet.
+func dropRows(out string, drop func(results.Row) bool, hooks runHooks) (n int, err error) {
+	runsDir := filepath.Join(out, results.RunsDir)
+	parts, err := filepath.Glob(filepath.Join(runsDir, "*.parquet"))
+	if err != nil {
+		return 0, fmt.Errorf("listing part files in %s: %w", runsDir, err)
+	}
+	scratch, err := os.MkdirTemp(out, ".rewrite-")
+	if err != nil {
+		return 0, fmt.Errorf("creating scratch folder in %s: %w", out, err)
+	}
+	defer os.RemoveAll(scratch)
+	for i, part := range parts {
+		readDir := filepath.Join(scratch, fmt.Sprintf("r%d", i))
+		if err := os.MkdirAll(filepath.Join(readDir, results.RunsDir), 0o755); err != nil {
+			return n, fmt.Errorf("creating scratch folder: %w", err)
+		}
+		if err := linkOrCopy(part, filepath.Join(readDir, results.RunsDir, filepath.Base(part))); err != nil {
+			return n, err
+		}
+		rows, err := results.ReadRuns(readDir)
+		if err != nil {
+			return n, err
+		}
+		keep := rows[:0:0]
+		for _, r := range rows {
+			if !drop(r) {
+				keep = append(keep, r)
+			}
+		}
+		if len(keep) == len(rows) {
+			continue
+		}
+		if len(keep) == 0 {
+			if err := os.Remove(part); err != nil {
+				return n, fmt.Errorf("removing %s: %w", part, err)
+			}
+		} else {
+			writeDir := filepath.Join(scratch, fmt.Sprintf("w%d", i))
+			w, err := results.NewWriter(writeDir, results.WriterOptions{
+				Prefix: "rewrite", FlushRows: len(keep) + 1, FlushInterval: 1 << 62, CreateTemp: hooks.createTemp,
+			})
+			if err != nil {
+				return n, fmt.Errorf("rewriting %s: %w", part, err)
+			}
+			for _, r := range keep {
+				if err := w.Write(r); err != nil {
+					return n, fmt.Errorf("rewriting %s: %w", part, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				return n, fmt.Errorf("rewriting %s: %w", part, err)
+			}
+			if err := os.Rename(w.Parts()[0], part); err != nil {
+				return n, fmt.Errorf("replacing %s: %w", part, err)
+			}
+		}
+		if err := syncDir(runsDir); err != nil {
+			return n, err
+		}
+		n += len(rows) - len(keep)
+	}
+	return n, nil
+}
+
+// linkOrCopy makes dst a hard link to src, or a copy where links are not
+// supported.
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return nil
+}
+
+// syncDir fsyncs a folder so that a rename or removal in it survives a
+// crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync of folder %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync of folder %s: %w", dir, err)
+	}
+	return nil
 }
 
 // preflight builds the dataset of the first run of each data source (kind and
