@@ -151,11 +151,19 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	// rows of runs that also have an ok row, left by an older version or by
 	// two processes racing on one output). A crash after this leaves those
 	// runs without a row, and the next resume runs them.
-	if len(retry) > 0 || len(prev.stale) > 0 {
+	// Trajectory rows of this invocation's runs without a run row (the
+	// retried ones, and orphans of a crash between a flush's two parts) go
+	// too. Two processes sharing OUT must run disjoint shards of one grid.
+	if prev.any {
 		drop := func(r results.Row) bool {
 			return retry[r.RunID] || (prev.stale[r.RunID] && r.Status != core.StatusOK)
 		}
-		if _, err := dropRows(f.out, drop, hooks); err != nil {
+		redo := make(map[string]bool, len(todo))
+		for _, r := range todo {
+			redo[r.ID] = true
+		}
+		opt := results.WriterOptions{Prefix: partPrefix(shard, started), CreateTemp: hooks.createTemp}
+		if _, err := results.DropRuns(f.out, drop, func(id string) bool { return redo[id] }, opt); err != nil {
 			return exitRunsFailed, fmt.Errorf("replacing the rows of the runs to retry: %w", err)
 		}
 	}
@@ -233,6 +241,8 @@ type previous struct {
 	stale map[string]bool
 	// dupOK counts run_ids with more than one ok row.
 	dupOK int
+	// any reports an existing runs folder.
+	any bool
 }
 
 // previousRows reads the rows already in OUT. A missing output is empty.
@@ -241,6 +251,7 @@ func previousRows(out string) (previous, error) {
 	if _, err := os.Stat(filepath.Join(out, results.RunsDir)); errors.Is(err, os.ErrNotExist) {
 		return p, nil
 	}
+	p.any = true
 	rows, err := results.ReadRuns(out)
 	if err != nil {
 		return p, fmt.Errorf("reading earlier results to resume: %w", err)
@@ -267,110 +278,6 @@ func previousRows(out string) (previous, error) {
 		}
 	}
 	return p, nil
-}
-
-// dropRows removes the rows for which drop is true from OUT's run part
-// files, one file at a time: a file holding such rows is replaced by a copy
-// without them (written whole to a temporary file, fsynced, renamed over
-// the original, folder fsynced), or removed when nothing of it is left. A
-// crash at any moment leaves each file either as it was or rewritten, never
-// damaged. It returns the number of rows dropped.
-//
-// The copy goes through results.Writer and results.ReadRuns (linking one
-// part file into a scratch folder to read it alone), so that this package
-// keeps no knowledge of Parquet.
-func dropRows(out string, drop func(results.Row) bool, hooks runHooks) (n int, err error) {
-	runsDir := filepath.Join(out, results.RunsDir)
-	parts, err := filepath.Glob(filepath.Join(runsDir, "*.parquet"))
-	if err != nil {
-		return 0, fmt.Errorf("listing part files in %s: %w", runsDir, err)
-	}
-	scratch, err := os.MkdirTemp(out, ".rewrite-")
-	if err != nil {
-		return 0, fmt.Errorf("creating scratch folder in %s: %w", out, err)
-	}
-	defer os.RemoveAll(scratch)
-	for i, part := range parts {
-		readDir := filepath.Join(scratch, fmt.Sprintf("r%d", i))
-		if err := os.MkdirAll(filepath.Join(readDir, results.RunsDir), 0o755); err != nil {
-			return n, fmt.Errorf("creating scratch folder: %w", err)
-		}
-		if err := linkOrCopy(part, filepath.Join(readDir, results.RunsDir, filepath.Base(part))); err != nil {
-			return n, err
-		}
-		rows, err := results.ReadRuns(readDir)
-		if err != nil {
-			return n, err
-		}
-		keep := rows[:0:0]
-		for _, r := range rows {
-			if !drop(r) {
-				keep = append(keep, r)
-			}
-		}
-		if len(keep) == len(rows) {
-			continue
-		}
-		if len(keep) == 0 {
-			if err := os.Remove(part); err != nil {
-				return n, fmt.Errorf("removing %s: %w", part, err)
-			}
-		} else {
-			writeDir := filepath.Join(scratch, fmt.Sprintf("w%d", i))
-			w, err := results.NewWriter(writeDir, results.WriterOptions{
-				Prefix: "rewrite", FlushRows: len(keep) + 1, FlushInterval: 1 << 62, CreateTemp: hooks.createTemp,
-			})
-			if err != nil {
-				return n, fmt.Errorf("rewriting %s: %w", part, err)
-			}
-			for _, r := range keep {
-				if err := w.Write(r); err != nil {
-					return n, fmt.Errorf("rewriting %s: %w", part, err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				return n, fmt.Errorf("rewriting %s: %w", part, err)
-			}
-			if err := os.Rename(w.Parts()[0], part); err != nil {
-				return n, fmt.Errorf("replacing %s: %w", part, err)
-			}
-		}
-		if err := syncDir(runsDir); err != nil {
-			return n, err
-		}
-		n += len(rows) - len(keep)
-	}
-	return n, nil
-}
-
-// linkOrCopy makes dst a hard link to src, or a copy where links are not
-// supported.
-func linkOrCopy(src, dst string) error {
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", src, err)
-	}
-	if err := os.WriteFile(dst, data, 0o644); err != nil {
-		return fmt.Errorf("copying %s: %w", src, err)
-	}
-	return nil
-}
-
-// syncDir fsyncs a folder so that a rename or removal in it survives a
-// crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync of folder %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync of folder %s: %w", dir, err)
-	}
-	return nil
 }
 
 // preflight builds the dataset of the first run of each data source (kind and
