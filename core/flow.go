@@ -146,7 +146,7 @@ func (t *trainer) runFlow(ctx context.Context, fs flowSettings, rk *rkTableau) t
 		return *t.diverged("loss")
 	}
 	t.obs.checkLoss(t, losses[0])
-	t.obs.checkForward(t, t.z, y)
+	t.obs.checkForward(t, t.a, y)
 	if t.obs.recording() && t.obs.tStar != nil {
 		t.obs.checkpoint(t, t.gradEvals, false)
 	}
@@ -297,7 +297,7 @@ func (t *trainer) runFlow(ctx context.Context, fs flowSettings, rk *rkTableau) t
 		}
 		h = hNext
 
-		sepNow := t.obs.checkForward(t, t.z, y)
+		sepNow := t.obs.checkForward(t, t.a, y)
 		if t.obs.recording() && (sepNow || t.gfTime >= t.obs.nextTime() && t.gfTime < fs.time) {
 			t.obs.checkpoint(t, t.gradEvals, false)
 		}

@@ -65,16 +65,11 @@ func newTrainer(net *Network, loss lossFunc, data *Split, capacity int) *trainer
 func (t *trainer) gradient(x []float64, y []int, scale float64) float64 {
 	net := t.net
 	nb, d, h, out := len(y), net.D, net.H, net.Out
-	z, a, dA := t.z[:nb*h], t.a[:nb*h], t.dA[:nb*h]
+	a, dA := t.a[:nb*h], t.dA[:nb*h]
 	f, g := t.f[:nb*out], t.g[:nb*out]
-	gemm(blas.NoTrans, blas.NoTrans, nb, h, d, 1, x, d, net.W, h, 0, z, h)
-	for i, v := range z {
-		if v > 0 {
-			a[i] = v
-		} else {
-			a[i] = 0
-		}
-	}
+	// A = relu(X W), the ReLU applied as the kernel stores the product (so
+	// A > 0 exactly where the pre-activation is > 0).
+	gemmReLU(blas.NoTrans, blas.NoTrans, nb, h, d, x, d, net.W, h, a, h)
 	gemm(blas.NoTrans, blas.Trans, nb, out, h, 1, a, h, net.V, h, 0, f, out)
 	l := t.loss(f, y, out, scale, g)
 	t.gradEvals++
@@ -82,12 +77,8 @@ func (t *trainer) gradient(x []float64, y []int, scale float64) float64 {
 		return l
 	}
 	gemm(blas.Trans, blas.NoTrans, out, h, nb, 1, g, out, a, h, 0, t.gV, h)
-	gemm(blas.NoTrans, blas.NoTrans, nb, h, out, 1, g, out, net.V, h, 0, dA, h)
-	for i, v := range z {
-		if v <= 0 {
-			dA[i] = 0
-		}
-	}
+	// dA = (G V) masked by the active features (relu'(0) = 0), in one pass.
+	gemmMasked(blas.NoTrans, blas.NoTrans, nb, h, out, g, out, net.V, h, dA, h, a)
 	gemm(blas.Trans, blas.NoTrans, d, h, nb, 1, x, d, dA, h, 0, t.gW, h)
 	return l
 }
@@ -170,7 +161,7 @@ func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutco
 		// record a checkpoint there when one is due or T* was just reached
 		// (recording reuses the forward scratch, which the update below no
 		// longer needs).
-		if sepNow := t.obs.checkForward(t, t.z, y); t.obs.recording() && (sepNow || t.obs.stepDue(t.steps)) {
+		if sepNow := t.obs.checkForward(t, t.a, y); t.obs.recording() && (sepNow || t.obs.stepDue(t.steps)) {
 			t.obs.checkpoint(t, t.gradEvals-1, false)
 		}
 		t.step(lr)

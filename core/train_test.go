@@ -103,8 +103,10 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			fn, _ := lossFor(c.loss)
 			tr = newTrainer(net, fn, &data, n)
 			tr.gradient(data.X, data.Y, 1)
+			pre := make([]float64, n*h)
+			net.PreActivations(data.X, n, pre)
 			minAbs, active := math.Inf(1), 0
-			for _, z := range tr.z {
+			for _, z := range pre {
 				minAbs = math.Min(minAbs, math.Abs(z))
 				if z > 0 {
 					active++

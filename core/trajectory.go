@@ -189,7 +189,8 @@ func newObserver(k int, record recordFunc, steps []int64, times []float64) *obse
 	return &observer{k: k, record: record, steps: steps, times: times}
 }
 
-// checkForward looks at the pre-activations z of a full-batch forward pass
+// checkForward looks at the pre-activations z (or the features relu(z),
+// which are > 0 at the same places) of a full-batch forward pass
 // over the training points (labels y) at the trainer's current weights, and
 // marks T* there if separation holds for the first time. It reports whether
 // T* was marked now.
