@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -18,10 +19,12 @@ const (
 // (SCIENCE.md section 1): MuS, MuD, the violation fractions over unordered
 // pairs i < j, Separable, XMaxOverMin and PerClass.
 //
-// It is exact (every pair is examined) and runs in O(n^2 D) time and
-// O(n D) memory: rows are normalised, then the cosine Gram matrix is formed
-// tile by tile with a BLAS gemm over the upper block triangle only and each
-// tile is scanned and discarded.
+// It is exact (every pair is examined) and runs in O(n^2 D) time and, for a
+// split ordered class by class (as every loader makes it), O(n) extra
+// memory: the Gram matrix of X is formed tile by tile with gemm over the
+// upper block triangle only, each tile is scaled into cosines by the
+// inverse row norms, scanned and discarded. An unordered split is first
+// copied in class order (O(n D)).
 //
 // A point of norm zero (or a non-finite one) has no cosine with anything:
 // it is left out of every
@@ -38,45 +41,36 @@ func ComputeStats(s *Split, k int) DataStats {
 		st.PerClass[y]++
 	}
 
-	// Normalise the non-zero rows into u, ordered class by class so that each
-	// row's same-class partners form one contiguous column range.
+	// The cosine of rows i and j is <x_i, x_j> inv[i] inv[j], with inv the
+	// inverse norm (0 for a row left out). When the split is ordered class
+	// by class, as every loader makes it, the Gram tiles are taken on X
+	// itself and each row's same-class partners form one contiguous column
+	// range; otherwise the rows are first copied into that order.
 	d := s.D
-	start := make([]int, k+1) // class c occupies rows start[c]..start[c+1]-1 of u
-	nz := make([]int, k)
 	xmax, xmin := 0.0, math.Inf(1)
-	norms := make([]float64, s.N)
+	inv := make([]float64, s.N)
 	for i := 0; i < s.N; i++ {
 		nrm := rowNorm(s.Row(i))
-		norms[i] = nrm
 		if nrm > 0 && !math.IsInf(nrm, 1) {
-			nz[s.Y[i]]++
+			inv[i] = 1 / nrm
 			xmax = math.Max(xmax, nrm)
 			xmin = math.Min(xmin, nrm)
 		}
 	}
-	for c := 0; c < k; c++ {
-		start[c+1] = start[c] + nz[c]
-	}
-	n := start[k]
-	if n > 0 {
+	if xmax > 0 {
 		st.XMaxOverMin = xmax / xmin
 	}
-	u := make([]float64, n*d)
-	label := make([]int, n)
-	next := append([]int(nil), start[:k]...)
-	for i := 0; i < s.N; i++ {
-		if !(norms[i] > 0 && !math.IsInf(norms[i], 1)) {
-			continue
-		}
-		c := s.Y[i]
-		r := next[c]
-		next[c]++
-		label[r] = c
-		inv := 1 / norms[i]
-		dst := u[r*d : (r+1)*d]
-		for j, v := range s.Row(i) {
-			dst[j] = v * inv
-		}
+	x, label := s.X, s.Y[:s.N]
+	if !sortedLabels(label) {
+		x, label, inv = classOrdered(s, inv)
+	}
+	n := len(label)
+	start := make([]int, k+1) // class c occupies rows start[c]..start[c+1]-1
+	for _, c := range label {
+		start[c+1]++
+	}
+	for c := 0; c < k; c++ {
+		start[c+1] += start[c]
 	}
 
 	minSame, maxCross := math.Inf(1), math.Inf(-1)
@@ -91,8 +85,11 @@ func ComputeStats(s *Split, k int) DataStats {
 			// product is the largest in the program; gemm's register-blocked
 			// kernel runs it serially (deterministic, no goroutines) several
 			// times faster than gonum's parallel Dgemm on both cores.
-			gemm(blas.NoTrans, blas.Trans, i1-i0, w, d, 1, u[i0*d:], d, u[j0*d:], d, 0, tile, w)
+			gemm(blas.NoTrans, blas.Trans, i1-i0, w, d, 1, x[i0*d:], d, x[j0*d:], d, 0, tile, w)
 			for i := i0; i < i1; i++ {
+				if inv[i] == 0 {
+					continue // left out of every pair
+				}
 				row := tile[(i-i0)*w : (i-i0+1)*w]
 				lo := max(j0, i+1) // unordered pairs: j > i only
 				if lo >= j1 {
@@ -102,27 +99,32 @@ func ComputeStats(s *Split, k int) DataStats {
 				// Columns [lo, j1) split into before / same-class / after.
 				sLo, sHi := max(lo, start[c]), min(j1, start[c+1])
 				if sLo < sHi {
-					for _, v := range row[sLo-j0 : sHi-j0] {
+					for j := sLo; j < sHi; j++ {
+						if inv[j] == 0 {
+							continue
+						}
+						v := row[j-j0] * inv[i] * inv[j]
 						minSame = math.Min(minSame, v)
 						if v <= 0 {
 							sameViol++
 						}
+						samePairs++
 					}
-					samePairs += int64(sHi - sLo)
 				} else {
 					sLo, sHi = lo, lo
 				}
 				for _, seg := range [2][2]int{{lo, sLo}, {sHi, j1}} {
-					if seg[0] >= seg[1] {
-						continue
-					}
-					for _, v := range row[seg[0]-j0 : seg[1]-j0] {
+					for j := seg[0]; j < seg[1]; j++ {
+						if inv[j] == 0 {
+							continue
+						}
+						v := row[j-j0] * inv[i] * inv[j]
 						maxCross = math.Max(maxCross, v)
 						if v >= 0 {
 							crossViol++
 						}
+						crossPairs++
 					}
-					crossPairs += int64(seg[1] - seg[0])
 				}
 			}
 		}
@@ -159,4 +161,34 @@ func rowNorm(x []float64) float64 {
 		ss += t * t
 	}
 	return scale * math.Sqrt(ss)
+}
+
+// sortedLabels reports whether the labels are non-decreasing (the split is
+// ordered class by class).
+func sortedLabels(y []int) bool {
+	for i := 1; i < len(y); i++ {
+		if y[i] < y[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// classOrdered copies the rows of s, and their inverse norms, in class
+// order (stable within a class).
+func classOrdered(s *Split, inv []float64) (x []float64, label []int, invOut []float64) {
+	order := make([]int, s.N)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return s.Y[order[a]] < s.Y[order[b]] })
+	d := s.D
+	x = make([]float64, s.N*d)
+	label = make([]int, s.N)
+	invOut = make([]float64, s.N)
+	for r, i := range order {
+		copy(x[r*d:(r+1)*d], s.Row(i))
+		label[r], invOut[r] = s.Y[i], inv[i]
+	}
+	return x, label, invOut
 }

@@ -134,3 +134,43 @@ func TestComputeStatsDegenerate(t *testing.T) {
 		t.Errorf("got %+v, want MuS 1 (vacuous), MuD 1/sqrt2", st)
 	}
 }
+
+// TestStatsOrderInvariant checks that the in-place path (a split ordered
+// class by class) and the copying path (any other order) agree: the same
+// points in a shuffled order give the same statistics.
+func TestStatsOrderInvariant(t *testing.T) {
+	spec := DataSpec{Kind: "synthetic", Classes: 3, PerClass: 40, Dim: 9, Noise: 0.95, NormSpread: 3}
+	d, err := Synthetic(spec, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Train
+	// Break the guarantee: point 5 opposite point 6 (both class 0), and
+	// point 70 (class 1) a copy of point 0 (class 0).
+	for j := range s.D {
+		s.X[5*s.D+j] = -s.X[6*s.D+j]
+		s.X[70*s.D+j] = s.X[j]
+	}
+	for j := range s.D {
+		s.X[17*s.D+j] = 0 // a zero row, left out of every pair
+	}
+	sorted := ComputeStats(&s, 3)
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(s.N)
+	sh := Split{N: s.N, D: s.D, X: make([]float64, len(s.X)), Y: make([]int, s.N)}
+	for r, i := range perm {
+		copy(sh.X[r*s.D:(r+1)*s.D], s.Row(i))
+		sh.Y[r] = s.Y[i]
+	}
+	if sortedLabels(sh.Y) {
+		t.Fatal("the shuffle left the labels sorted")
+	}
+	shuffled := ComputeStats(&sh, 3)
+	if math.Abs(sorted.MuS-shuffled.MuS) > 1e-14 || math.Abs(sorted.MuD-shuffled.MuD) > 1e-14 ||
+		sorted.SameViolFrac != shuffled.SameViolFrac || sorted.CrossViolFrac != shuffled.CrossViolFrac ||
+		sorted.XMaxOverMin != shuffled.XMaxOverMin {
+		t.Errorf("class-ordered %+v\nshuffled      %+v", sorted, shuffled)
+	}
+	if sorted.CrossViolFrac == 0 && sorted.SameViolFrac == 0 {
+		t.Error("no violations: the test does not exercise the counting")
+	}
+}
