@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,19 +27,18 @@ func (m *Matrix) At(r, c int) float64 { return m.Data[r*m.Cols+c] }
 // ReadMatrixFile reads a 2-D array from path: a NumPy .npy file when the
 // name ends in ".npy" (ReadNPY), otherwise a CSV file of numbers
 // (ReadCSVMatrix). Errors name the file.
+//
+// path must name a regular file (after following symbolic links) of at
+// most MaxDataFileSize bytes, and a CSV line may hold at most MaxLineBytes.
 func ReadMatrixFile(path string) (*Matrix, error) {
-	f, err := os.Open(path)
+	f, size, err := openDataFile(path)
 	if err != nil {
-		return nil, err // *PathError already names the file
+		return nil, err // a *PathError names the file
 	}
 	defer f.Close()
 	var m *Matrix
 	if strings.EqualFold(filepath.Ext(path), ".npy") {
-		var st os.FileInfo
-		if st, err = f.Stat(); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		m, err = ReadNPY(f, st.Size())
+		m, err = ReadNPY(f, size)
 	} else {
 		m, err = ReadCSVMatrix(f)
 	}
@@ -61,15 +59,20 @@ func ReadMatrixFile(path string) (*Matrix, error) {
 // skipped. The first non-comment line may be a header of column names: it
 // is skipped when none of its fields is a number; a first line mixing
 // numbers and non-numbers is an error, as is any non-number later, so a typo
-// is never silently taken for a header. An empty file is an error.
+// is never silently taken for a header. An empty file is an error, and so
+// is a line longer than MaxLineBytes (the reader never buffers more).
 func ReadCSVMatrix(r io.Reader) (*Matrix, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	ll := newLineLimitReader(r, MaxLineBytes)
+	cr := csv.NewReader(bufio.NewReader(ll))
 	cr.Comment = '#'
 	cr.ReuseRecord = true
 	m := &Matrix{}
 	first := true
 	for {
 		rec, err := cr.Read()
+		if ll.err != nil {
+			return nil, fmt.Errorf("csv: %w", ll.err)
+		}
 		if err == io.EOF {
 			break
 		}

@@ -4,7 +4,8 @@ import "fmt"
 
 // BuildDataset builds the dataset spec describes (Kind "synthetic", "mnist"
 // or "file"; file data use no randomness) from seed, with K set by the builder (Classes, or the number of
-// digits), and fills its training-split Stats with ComputeStats. The raw-data
+// digits), and fills its training-split Stats with ComputeStats (appending
+// to Notes what it says about left-out points and undefined statistics). The raw-data
 // PCA fields of Stats are left nil (PrepareDataset fills them).
 func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
 	var (
@@ -24,6 +25,8 @@ func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Stats = ComputeStats(&d.Train, d.K)
+	st, notes := computeStats(&d.Train, d.K)
+	d.Stats = st
+	d.Notes = append(d.Notes, notes...)
 	return d, nil
 }

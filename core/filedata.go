@@ -2,10 +2,12 @@ package core
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -38,9 +40,13 @@ type table struct {
 // non-default index, "__index_level_N__", are skipped with a note).
 //
 // Checks, each an error naming the file and, where it applies, the row or
-// column: the label column exists and holds integers in 0..Classes-1, every
-// class occurs in the training table, every feature is a finite number, the
-// training table has at least one row and one feature, and the test table
+// column: each path is a regular file (after following symbolic links) of at
+// most MaxDataFileSize bytes with CSV lines of at most MaxLineBytes, the
+// label column exists and holds integers in 0..Classes-1, every class
+// occurs in the training table, every feature is a finite number, the
+// training table has at least one row and one feature and is not zero
+// everywhere (individual zero rows are kept: ComputeStats leaves them out
+// of the cosine statistics, with a note), and the test table
 // has the training table's feature columns (matched by name, in any order;
 // it may be empty or miss classes). Points are then ordered class by class,
 // keeping file order within a class, as the other datasets are. Stats are
@@ -76,6 +82,9 @@ func FileDataset(spec DataSpec) (*Dataset, error) {
 		if n == 0 {
 			return nil, fmt.Errorf("file data %s: class %d has no training row (data.classes = %d: labels must cover 0..%d)", spec.Path, c, k, k-1)
 		}
+	}
+	if !slices.ContainsFunc(train.X, func(v float64) bool { return v != 0 }) {
+		return nil, fmt.Errorf("file data %s: every feature row of the training table is zero (no direction to learn or measure)", spec.Path)
 	}
 	ds := &Dataset{K: k}
 	ds.Train = splitByClass(train, nil, k)
@@ -185,8 +194,110 @@ func splitByClass(t *table, perm []int, k int) Split {
 	return s
 }
 
-func readCSVTableFile(path, label string) (*table, error) {
+// Limits on the data files the readers accept, so that a wrong path (a
+// device such as /dev/zero, a FIFO, a huge file without newlines) fails
+// with an error instead of exhausting memory.
+const (
+	// MaxDataFileSize bounds the size of a data file (8 GiB).
+	MaxDataFileSize = 8 << 30
+	// MaxLineBytes bounds one line of a CSV file (16 MiB).
+	MaxLineBytes = 16 << 20
+)
+
+// openDataFile opens path for reading after checking, with os.Stat (which
+// follows symbolic links) and again on the opened file, that it is a
+// regular file of at most MaxDataFileSize bytes; it returns the file and
+// its size. A FIFO or device is refused before it is opened (opening a
+// FIFO would block). Errors are *fs.PathError values naming the path.
+func openDataFile(path string) (*os.File, int64, error) {
+	check := func(st fs.FileInfo) error {
+		if !st.Mode().IsRegular() {
+			kind := "a directory"
+			if !st.IsDir() {
+				kind = fmt.Sprintf("not a regular file (mode %v)", st.Mode().Type())
+			}
+			return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%s: a data file must be a regular file", kind)}
+		}
+		if st.Size() > MaxDataFileSize {
+			return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("the file has %d bytes, more than the %d GiB limit on data files", st.Size(), MaxDataFileSize>>30)}
+		}
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := check(st); err != nil {
+		return nil, 0, err
+	}
 	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if st, err = f.Stat(); err == nil {
+		err = check(st) // the path may have changed between the two calls
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// lineLimitReader passes r through and fails, with err, as soon as one line
+// (the bytes between two '\n') is longer than max bytes, so a CSV reader
+// never buffers an unbounded line.
+type lineLimitReader struct {
+	r    io.Reader
+	max  int
+	line int   // 1-based number of the current line
+	n    int   // bytes of the current line read so far
+	err  error // the line-length error, once it happened
+}
+
+// newLineLimitReader limits the lines of r to max bytes.
+func newLineLimitReader(r io.Reader, max int) *lineLimitReader {
+	return &lineLimitReader{r: r, max: max, line: 1}
+}
+
+func (l *lineLimitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	q := p[:n]
+	for off := 0; ; {
+		j := bytes.IndexByte(q[off:], '\n')
+		seg := j
+		if j < 0 {
+			seg = len(q) - off
+		}
+		if l.n+seg > l.max {
+			l.err = fmt.Errorf("line %d longer than %s", l.line, byteSize(l.max))
+			return off + l.max - l.n, l.err
+		}
+		if j < 0 {
+			l.n += seg
+			break
+		}
+		l.line++
+		l.n = 0
+		off += j + 1
+	}
+	return n, err
+}
+
+// byteSize writes n bytes as "16 MiB" when a whole number of MiB, else as
+// "n bytes".
+func byteSize(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func readCSVTableFile(path, label string) (*table, error) {
+	f, _, err := openDataFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +307,15 @@ func readCSVTableFile(path, label string) (*table, error) {
 
 // readCSVTable reads a CSV table whose first row names the columns. Rows
 // must all have the header's number of fields; cells are trimmed of spaces.
+// A line longer than MaxLineBytes is an error.
 func readCSVTable(r io.Reader, label string) (*table, error) {
-	cr := csv.NewReader(bufio.NewReader(r))
+	ll := newLineLimitReader(r, MaxLineBytes)
+	cr := csv.NewReader(bufio.NewReader(ll))
 	cr.ReuseRecord = true
 	head, err := cr.Read()
+	if ll.err != nil {
+		return nil, fmt.Errorf("csv: %w", ll.err)
+	}
 	if err == io.EOF {
 		return nil, errors.New("csv: empty file (want a header row naming the columns)")
 	}
@@ -217,6 +333,9 @@ func readCSVTable(r io.Reader, label string) (*table, error) {
 	}
 	for {
 		rec, err := cr.Read()
+		if ll.err != nil {
+			return nil, fmt.Errorf("csv: %w", ll.err)
+		}
 		if err == io.EOF {
 			break
 		}
@@ -273,16 +392,12 @@ func newTable(cols []string, label string) (int, *table, error) {
 }
 
 func readParquetTableFile(path, label string) (*table, error) {
-	f, err := os.Open(path)
+	f, size, err := openDataFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return readParquetTable(f, st.Size(), label)
+	return readParquetTable(f, size, label)
 }
 
 // readParquetTable reads a flat Parquet table: every top-level column a

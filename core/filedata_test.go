@@ -2,11 +2,14 @@ package core
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -260,4 +263,135 @@ func FuzzReadCSVTable(f *testing.F) {
 			t.Fatal("the label column is among the features")
 		}
 	})
+}
+
+// TestDataFileLimits: a path that is not a regular file (a directory, or a
+// symbolic link to /dev/zero, which would otherwise be read forever) is
+// refused before reading, naming the path; so is a file above
+// MaxDataFileSize (a sparse file, so nothing is written), and a CSV line
+// longer than MaxLineBytes stops the reader at that line, for the table
+// reader and the matrix reader alike.
+func TestDataFileLimits(t *testing.T) {
+	dir := t.TempDir()
+	spec := func(path string) DataSpec { return DataSpec{Kind: "file", Classes: 2, Path: path} }
+
+	sub := filepath.Join(dir, "folder.csv")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{sub}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		link := filepath.Join(dir, "zero.csv")
+		if err := os.Symlink("/dev/zero", link); err == nil {
+			paths = append(paths, link)
+			npy := filepath.Join(dir, "zero.npy")
+			if err := os.Symlink("/dev/zero", npy); err == nil {
+				paths = append(paths, npy)
+			}
+			pq := filepath.Join(dir, "zero.parquet")
+			if err := os.Symlink("/dev/zero", pq); err == nil {
+				paths = append(paths, pq)
+			}
+		}
+	}
+	if len(paths) == 1 {
+		t.Log("no /dev/zero symlink: only the directory case runs")
+	}
+	for _, p := range paths {
+		var err error
+		if strings.HasSuffix(p, ".npy") {
+			_, err = ReadMatrixFile(p)
+		} else {
+			_, err = FileDataset(spec(p))
+		}
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "regular file") {
+			t.Errorf("%s: err %v, want a refusal naming the path", p, err)
+		}
+	}
+	if _, err := ReadMatrixFile(filepath.Join(dir, "zero.csv")); len(paths) > 1 && (err == nil || !strings.Contains(err.Error(), "regular file")) {
+		t.Errorf("matrix reader on /dev/zero: err %v", err)
+	}
+
+	big := filepath.Join(dir, "big.csv")
+	if f, err := os.Create(big); err == nil {
+		terr := f.Truncate(MaxDataFileSize + 1)
+		f.Close()
+		if terr == nil {
+			_, err := FileDataset(spec(big))
+			if err == nil || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "8 GiB limit") {
+				t.Errorf("file of 8 GiB + 1 byte: err %v, want the size limit", err)
+			}
+		} else {
+			t.Logf("no sparse file: %v", terr)
+		}
+		os.Remove(big)
+	}
+
+	// Line 2 is one byte too long; line 1 (the header) and line 3 are fine.
+	long := "a,label\n" + strings.Repeat(" ", MaxLineBytes-2) + "1,0\n1,1\n"
+	if _, err := readCSVTable(strings.NewReader(long), "label"); err == nil || !strings.Contains(err.Error(), "line 2 longer than 16 MiB") {
+		t.Errorf("long table line: err %v", err)
+	}
+	fits := "a,label\n" + strings.Repeat(" ", MaxLineBytes-3) + "1,0\n1,1\n" // cells are trimmed
+	if tb, err := readCSVTable(strings.NewReader(fits), "label"); err != nil || len(tb.Y) != 2 {
+		t.Errorf("line of exactly MaxLineBytes: err %v", err)
+	}
+	if _, err := ReadCSVMatrix(strings.NewReader("1,2\n3,4\n" + strings.Repeat("5", MaxLineBytes+1))); err == nil ||
+		!strings.Contains(err.Error(), "line 3 longer than 16 MiB") {
+		t.Errorf("long matrix line: err %v", err)
+	}
+}
+
+// TestLineLimitReader checks the line counting and the cut-off on a small
+// limit, with reads split at arbitrary points.
+func TestLineLimitReader(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		ok   bool
+		line int
+	}{
+		{"abc\nde\n\nxyz", true, 0},
+		{"abcd\n", true, 0},
+		{"abcde\n", false, 1},
+		{"ab\n\nabcdefgh", false, 3},
+	} {
+		ll := newLineLimitReader(iotestOneByte(c.in), 4)
+		got, err := io.ReadAll(ll)
+		switch {
+		case c.ok && (err != nil || string(got) != c.in):
+			t.Errorf("%q: read %q, err %v", c.in, got, err)
+		case !c.ok && (err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d longer than 4 bytes", c.line))):
+			t.Errorf("%q: err %v, want line %d too long", c.in, err, c.line)
+		}
+	}
+}
+
+// iotestOneByte returns a reader that yields s one byte per Read.
+func iotestOneByte(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }
+
+// TestFileDatasetZeroRows: a training table that is zero everywhere is
+// refused; a single zero row is kept, and BuildDataset notes that it was
+// left out of the statistics, which are then not separable.
+func TestFileDatasetZeroRows(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.csv")
+	if err := os.WriteFile(zero, []byte("a,b,label\n0,0,0\n0,0,1\n0,-0,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FileDataset(DataSpec{Kind: "file", Classes: 2, Path: zero}); err == nil ||
+		!strings.Contains(err.Error(), "every feature row of the training table is zero") {
+		t.Errorf("all-zero table: err %v", err)
+	}
+	one := filepath.Join(dir, "one.csv")
+	if err := os.WriteFile(one, []byte("a,b,label\n1,0,0\n2,0,0\n-1,0,1\n0,0,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := BuildDataset(DataSpec{Kind: "file", Classes: 2, Path: one}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Stats.Separable || d.Stats.MuS != 1 || d.Stats.MuD != 1 ||
+		!slices.ContainsFunc(d.Notes, func(n string) bool { return strings.Contains(n, "1 training point(s) have norm zero") }) {
+		t.Errorf("one zero row: stats %+v notes %q", d.Stats, d.Notes)
+	}
 }

@@ -520,3 +520,21 @@ func initDot(a, b []float64) float64 {
 	}
 	return s
 }
+
+// TestShapeIgnoresTestSplit checks that the test split (its size, or the
+// test table's path) does not change the initial shape: training is the
+// same whatever is held out for testing.
+func TestShapeIgnoresTestSplit(t *testing.T) {
+	a := Spec{Seed: 4, Data: DataSpec{Kind: "synthetic", Classes: 2, PerClass: 10, TestPerClass: 5, Dim: 6, Noise: 0.5, NormSpread: 2},
+		Model: ModelSpec{Width: 8, Init: "gaussian", InitScale: 1e-2}, Train: TrainSpec{Loss: "exp"}}
+	b := a
+	b.Data.TestPerClass, b.Data.TestPath = 50, "other-test.csv"
+	if a.ShapeSeed() != b.ShapeSeed() {
+		t.Error("the test split changes the shape seed")
+	}
+	c := a
+	c.Data.PerClass = 11
+	if a.ShapeSeed() == c.ShapeSeed() {
+		t.Error("the training data size does not change the shape seed")
+	}
+}

@@ -15,12 +15,16 @@ const dblEps = 0x1p-52
 
 // thinSVD factorises the row-major r x c matrix a as U diag(s) Vt with U
 // r x q, Vt q x c, q = min(r, c), and s in decreasing order. U and Vt are
-// returned row-major. It panics if gonum's SVD does not converge, which for a
-// finite input does not happen in practice.
-func thinSVD(a []float64, r, c int) (u []float64, s []float64, vt []float64) {
+// returned row-major. ok is false, and nothing else is returned, when a
+// holds a NaN or Inf or gonum's SVD does not converge: callers measuring
+// data leave their metric nil with a note rather than panic.
+func thinSVD(a []float64, r, c int) (u []float64, s []float64, vt []float64, ok bool) {
+	if !finite(a[:r*c]) {
+		return nil, nil, nil, false
+	}
 	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(r, c, append([]float64(nil), a...)), mat.SVDThin) {
-		panic(fmt.Sprintf("core: SVD of a %d x %d matrix did not converge", r, c))
+	if !svd.Factorize(mat.NewDense(r, c, append([]float64(nil), a[:r*c]...)), mat.SVDThin) {
+		return nil, nil, nil, false
 	}
 	s = svd.Values(nil)
 	var um, vm mat.Dense
@@ -39,7 +43,10 @@ func thinSVD(a []float64, r, c int) (u []float64, s []float64, vt []float64) {
 			vt[j*c+i] = vm.At(i, j)
 		}
 	}
-	return u, s, vt
+	if !finite(s) || !finite(u) || !finite(vt) {
+		return nil, nil, nil, false
+	}
+	return u, s, vt, true
 }
 
 // pinvRank returns how many of the decreasing singular values s count as
@@ -59,13 +66,65 @@ func pinvRank(s []float64, r, c int) int {
 
 // symEigenvalues returns the eigenvalues, in increasing order, of the
 // symmetric n x n matrix whose upper triangle is stored row-major in a.
-// a is not modified.
-func symEigenvalues(a []float64, n int) []float64 {
-	var es mat.EigenSym
-	if !es.Factorize(mat.NewSymDense(n, append([]float64(nil), a...)), false) {
-		panic(fmt.Sprintf("core: symmetric eigendecomposition of a %d x %d matrix did not converge", n, n))
+// a is not modified. It returns an error naming the problem, instead of
+// panicking, when a holds a NaN or Inf or the decomposition does not
+// converge.
+func symEigenvalues(a []float64, n int) ([]float64, error) {
+	if !finite(a[:n*n]) {
+		return nil, fmt.Errorf("the %d x %d matrix to decompose has a non-finite entry", n, n)
 	}
-	return es.Values(nil)
+	var es mat.EigenSym
+	if !es.Factorize(mat.NewSymDense(n, append([]float64(nil), a[:n*n]...)), false) {
+		return nil, fmt.Errorf("the symmetric eigendecomposition of a %d x %d matrix did not converge", n, n)
+	}
+	ev := es.Values(nil)
+	if !finite(ev) {
+		return nil, fmt.Errorf("the symmetric eigendecomposition of a %d x %d matrix gave a non-finite eigenvalue", n, n)
+	}
+	return ev, nil
+}
+
+// maxAbs returns max_i |a_i| (0 for an empty slice), NaN when a holds a
+// NaN and +Inf when it holds an infinity.
+func maxAbs(a []float64) float64 {
+	m := 0.0
+	for _, v := range a {
+		if v != v {
+			return math.NaN()
+		}
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
+
+// Safe magnitudes: a matrix whose entries are at most 2^safeExp in size
+// (and whose largest is at least 2^-safeExp) can be multiplied with itself
+// over up to 2^20 terms without overflow, or underflow of its leading terms.
+const safeExp = 480
+
+// pow2Scale returns the exponent e such that multiplying by 2^-e (exactly,
+// with math.Ldexp) brings a largest magnitude m (finite, > 0) to [0.5, 1),
+// or 0 when m already lies within 2^-safeExp..2^safeExp, so that data of
+// ordinary size are used as they are, bit for bit.
+func pow2Scale(m float64) int {
+	if m == 0 || m >= math.Ldexp(1, -safeExp) && m <= math.Ldexp(1, safeExp) {
+		return 0
+	}
+	_, e := math.Frexp(m)
+	return e
+}
+
+// scaledCopy returns a * 2^-e (exact up to underflow of entries far below
+// the largest), or a itself when e is 0.
+func scaledCopy(a []float64, e int) []float64 {
+	if e == 0 {
+		return a
+	}
+	b := make([]float64, len(a))
+	for i, v := range a {
+		b[i] = math.Ldexp(v, -e)
+	}
+	return b
 }
 
 // syrkUpper adds alpha op(A)^T op(A)-style products into the upper triangle

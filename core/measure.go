@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -77,6 +78,14 @@ func MeasureCollapse(net *Network, train *Split, k int, m *Metrics) []string {
 	var notes []string
 	phi := make([]float64, n*h)
 	net.Features(train.X, n, phi)
+	mx := maxAbs(phi)
+	if math.IsNaN(mx) || math.IsInf(mx, 0) {
+		return []string{"nc, pca_feat: the features phi(x_i) are not finite (they overflowed): the collapse metrics are left nil"}
+	}
+	// Every collapse metric is invariant under scaling phi by a positive
+	// factor (NC4 too: the outputs V phi scale with it), so features of
+	// extreme size are scaled by a power of two before any product of them.
+	phi = scaledCopy(phi, pow2Scale(mx))
 	norms := make([]float64, n)
 	for i := range n {
 		norms[i] = vecNorm(phi[i*h : (i+1)*h])
@@ -85,10 +94,12 @@ func MeasureCollapse(net *Network, train *Split, k int, m *Metrics) []string {
 		}
 	}
 
-	if plain, sq, ok := PCAError(phi, n, h, 3); ok {
+	if plain, sq, err := PCAError(phi, n, h, 3); err == nil {
 		m.PCAFeat, m.PCAFeatSq = Float(plain), Float(sq)
-	} else {
+	} else if errors.Is(err, ErrPCAConstant) {
 		notes = append(notes, "pca_feat: the features are constant over the training points")
+	} else {
+		notes = append(notes, "pca_feat: "+err.Error())
 	}
 
 	if k < 2 {
@@ -109,7 +120,11 @@ func MeasureCollapse(net *Network, train *Split, k int, m *Metrics) []string {
 	// NC1 and NC1Papyan.
 	if meansDiffer {
 		m.NC1 = Float(withinScatter(phi, train.Y, n, h, mu, counts) / between)
-		m.NC1Papyan = Float(papyanNC1(phi, train.Y, n, h, k, mu, muG))
+		if v, ok := papyanNC1(phi, train.Y, n, h, k, mu, muG); ok {
+			m.NC1Papyan = Float(v)
+		} else {
+			notes = append(notes, "nc1_papyan: the SVD of the centred class means failed")
+		}
 	} else {
 		notes = append(notes, "nc1, nc1_papyan, nc4: all class means are equal (zero between-class scatter)")
 	}
@@ -241,14 +256,18 @@ func normalisedNC1(phi, norms []float64, y []int, n, h, k int) (*float64, string
 // pseudo-inverse K U S^-2 U^T (over the kept singular values), so
 // tr(Sigma_W Sigma_B^+)/K = sum_r s_r^-2 u_r^T Sigma_W u_r
 // = (1/n) sum_r s_r^-2 sum_i <phi_i - mu_{y_i}, u_r>^2. Cost O(n h K).
-func papyanNC1(phi []float64, y []int, n, h, k int, mu, muG []float64) float64 {
+// ok is false when the SVD fails (non-finite means).
+func papyanNC1(phi []float64, y []int, n, h, k int, mu, muG []float64) (float64, bool) {
 	mc := make([]float64, h*k) // h x K row-major
 	for c := range k {
 		for j := range h {
 			mc[j*k+c] = mu[c*h+j] - muG[j]
 		}
 	}
-	u, s, _ := thinSVD(mc, h, k)
+	u, s, _, ok := thinSVD(mc, h, k)
+	if !ok {
+		return 0, false
+	}
 	q := len(s)
 	r := pinvRank(s, h, k)
 	proj := make([]float64, r) // sum_i <phi_i - mu_{y_i}, u_r>^2
@@ -270,7 +289,7 @@ func papyanNC1(phi []float64, y []int, n, h, k int, mu, muG []float64) float64 {
 	for a := range r {
 		t += proj[a] / (s[a] * s[a])
 	}
-	return t / float64(n)
+	return t / float64(n), true
 }
 
 // meanGeometry returns NC2 and MaxCosMeans from the non-zero class means.
@@ -339,7 +358,10 @@ func selfDuality(net *Network, mu []float64, k int) (nc3, nc3Paper *float64, not
 	case out != 1 && out != k:
 		return nil, nil, fmt.Sprintf("nc3: output dimension %d is neither 1 nor K = %d", out, k)
 	}
-	u, s, wt := thinSVD(mu, k, h) // u: k x q, wt: q x h
+	u, s, wt, ok := thinSVD(mu, k, h) // u: k x q, wt: q x h
+	if !ok {
+		return nil, nil, "nc3: the SVD of the class means failed (non-finite means)"
+	}
 	q := len(s)
 	r := pinvRank(s, k, h)
 	if r == 0 {
@@ -435,27 +457,47 @@ const pcaBlock = 256
 // mean row): squared = sum_{i>r} s_i^2 / sum_i s_i^2 over the singular
 // values s_i of the centred matrix (the fraction of variance left), and
 // plain = sqrt(squared) = |X - X_r|_F / |X|_F. r >= min(n, d) gives 0.
-// ok is false when n or d is 0 or the matrix is zero after centring (to
-// rounding: its centred squared norm is below 1e-26 of the uncentred one).
+// err, naming the reason, is non-nil when the errors are undefined or
+// cannot be computed: n or d is 0, x holds a NaN or Inf, the matrix is zero
+// after centring (to rounding: its centred squared norm is below 1e-26 of
+// the uncentred one; ErrPCAConstant), or the eigendecomposition fails. It
+// never panics on the values of x.
 //
-// It works on the d x d covariance when d <= n (accumulated in row blocks
-// with a BLAS syrk) and on the n x n Gram matrix otherwise, takes only
-// eigenvalues (gonum EigenSym) and clamps tiny negative ones to 0. x is
-// not modified. It panics on negative sizes or a short x.
-func PCAError(x []float64, n, d, r int) (plain, squared float64, ok bool) {
+// Both errors are invariant under scaling x, so a matrix whose largest
+// entry lies outside 2^-480..2^480 is first scaled by a power of two
+// (exactly) into [0.5, 1): entries of 1e300 neither overflow the products
+// nor turn into NaN. It works on the d x d covariance when d <= n
+// (accumulated in row blocks with a BLAS syrk) and on the n x n Gram matrix
+// otherwise, takes only eigenvalues (gonum EigenSym) and clamps tiny
+// negative ones to 0. x is not modified. It panics on negative sizes or a
+// short x (programming errors).
+func PCAError(x []float64, n, d, r int) (plain, squared float64, err error) {
 	return pcaError(x, n, d, r, d > n)
 }
+
+// ErrPCAConstant is PCAError's error for a matrix whose rows are all
+// equal (zero variance after centring).
+var ErrPCAConstant = errors.New("the points are all equal (zero variance after centring)")
 
 // pcaError is PCAError with the choice between the d x d covariance
 // (gram = false) and the n x n Gram matrix (gram = true) made by the
 // caller, so tests can compare the two routes.
-func pcaError(x []float64, n, d, r int, gram bool) (plain, squared float64, ok bool) {
+func pcaError(x []float64, n, d, r int, gram bool) (plain, squared float64, err error) {
 	if n < 0 || d < 0 || r < 0 || len(x) < n*d {
 		panic(fmt.Sprintf("core: PCAError: bad shape n = %d, d = %d, r = %d for %d values", n, d, r, len(x)))
 	}
 	if n == 0 || d == 0 {
-		return 0, 0, false
+		return 0, 0, fmt.Errorf("the matrix is %d x %d (empty)", n, d)
 	}
+	x = x[:n*d]
+	m := maxAbs(x)
+	if math.IsNaN(m) || math.IsInf(m, 0) {
+		return 0, 0, errors.New("the matrix has a non-finite entry")
+	}
+	if m == 0 {
+		return 0, 0, ErrPCAConstant
+	}
+	x = scaledCopy(x, pow2Scale(m))
 	mean := make([]float64, d)
 	raw := 0.0
 	for i := range n {
@@ -481,7 +523,7 @@ func pcaError(x []float64, n, d, r int, gram bool) (plain, squared float64, ok b
 			}
 			syrkUpper(blas.Trans, b, d, 1, buf[:b*d], cov)
 		}
-		ev = symEigenvalues(cov, d)
+		ev, err = symEigenvalues(cov, d)
 	} else {
 		xc := make([]float64, n*d)
 		for i := range n {
@@ -492,7 +534,10 @@ func pcaError(x []float64, n, d, r int, gram bool) (plain, squared float64, ok b
 		}
 		g := make([]float64, n*n)
 		syrkUpper(blas.NoTrans, n, d, 1, xc, g)
-		ev = symEigenvalues(g, n)
+		ev, err = symEigenvalues(g, n)
+	}
+	if err != nil {
+		return 0, 0, err
 	}
 	total := 0.0
 	for i, v := range ev {
@@ -500,16 +545,16 @@ func pcaError(x []float64, n, d, r int, gram bool) (plain, squared float64, ok b
 		total += ev[i]
 	}
 	if !(total > negligibleScatter*raw) {
-		return 0, 0, false
+		return 0, 0, ErrPCAConstant
 	}
 	q := min(n, d) // the non-zero eigenvalues are among the q largest
 	if r >= q {
-		return 0, 0, true
+		return 0, 0, nil
 	}
 	tail := 0.0
 	for _, v := range ev[:len(ev)-r] { // increasing order: all but the r largest
 		tail += v
 	}
 	squared = min(1, tail/total)
-	return math.Sqrt(squared), squared, true
+	return math.Sqrt(squared), squared, nil
 }

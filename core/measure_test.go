@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -416,10 +417,23 @@ func TestPCAError(t *testing.T) {
 		for _, tc := range cases {
 			x := rowsPlus(orthonormalCols(rng, n, len(tc.s), true), orthonormalCols(rng, d, len(tc.s), false), tc.s, c)
 			for _, gram := range []bool{false, true} {
-				plain, sq, ok := pcaError(x, n, d, tc.r, gram)
-				if !ok || math.Abs(sq-tc.want) > 1e-12 || math.Abs(plain-math.Sqrt(tc.want)) > 1e-6 {
-					t.Errorf("%dx%d s=%v r=%d gram=%v: plain %v squared %v ok %v, want squared %v",
-						n, d, tc.s, tc.r, gram, plain, sq, ok, tc.want)
+				plain, sq, err := pcaError(x, n, d, tc.r, gram)
+				if err != nil || math.Abs(sq-tc.want) > 1e-12 || math.Abs(plain-math.Sqrt(tc.want)) > 1e-6 {
+					t.Errorf("%dx%d s=%v r=%d gram=%v: plain %v squared %v err %v, want squared %v",
+						n, d, tc.s, tc.r, gram, plain, sq, err, tc.want)
+				}
+				// The errors are scale invariant: data of size 1e300 or
+				// 1e-300 give the same figures, without overflow.
+				for _, f := range []float64{1e300, 1e-300} {
+					xs := make([]float64, len(x))
+					for i, v := range x {
+						xs[i] = v * f
+					}
+					ps, ss, err := pcaError(xs, n, d, tc.r, gram)
+					if err != nil || math.Abs(ss-tc.want) > 1e-12 || math.Abs(ps-math.Sqrt(tc.want)) > 1e-6 {
+						t.Errorf("%dx%d s=%v r=%d gram=%v scaled by %g: plain %v squared %v err %v, want squared %v",
+							n, d, tc.s, tc.r, gram, f, ps, ss, err, tc.want)
+					}
 				}
 			}
 			plain, sq, _ := PCAError(x, n, d, tc.r)
@@ -431,11 +445,25 @@ func TestPCAError(t *testing.T) {
 	}
 	// Constant rows are zero after centring, as is the zero matrix.
 	x := []float64{1, 2, 3, 1, 2, 3, 1, 2, 3}
-	if _, _, ok := PCAError(x, 3, 3, 1); ok {
-		t.Error("constant rows: ok = true")
+	if _, _, err := PCAError(x, 3, 3, 1); !errors.Is(err, ErrPCAConstant) {
+		t.Errorf("constant rows: err = %v, want ErrPCAConstant", err)
 	}
-	if _, _, ok := PCAError(make([]float64, 12), 4, 3, 1); ok {
-		t.Error("zero matrix: ok = true")
+	if _, _, err := PCAError(make([]float64, 12), 4, 3, 1); !errors.Is(err, ErrPCAConstant) {
+		t.Errorf("zero matrix: err = %v, want ErrPCAConstant", err)
+	}
+	// Non-finite entries, and products that would overflow, give an error
+	// rather than a panic or a NaN.
+	for _, bad := range []float64{math.Inf(1), math.NaN()} {
+		y := []float64{1, 2, 3, 4, bad, 6, 7, 8, 10}
+		for _, gram := range []bool{false, true} {
+			if _, _, err := pcaError(y, 3, 3, 1, gram); err == nil || errors.Is(err, ErrPCAConstant) {
+				t.Errorf("entry %v, gram %v: err = %v, want a non-finite error", bad, gram, err)
+			}
+		}
+	}
+	huge := []float64{math.MaxFloat64, 0, 0, 0, -math.MaxFloat64, 0, 0, 0, math.MaxFloat64 / 2}
+	if p, s, err := PCAError(huge, 3, 3, 1); err != nil || math.IsNaN(p) || math.IsNaN(s) || s <= 0 || s >= 1 {
+		t.Errorf("entries near MaxFloat64: plain %v squared %v err %v, want a fraction in (0, 1)", p, s, err)
 	}
 }
 
@@ -462,8 +490,8 @@ func BenchmarkMeasureMNISTShape(b *testing.B) {
 	}
 	b.Run("PCARaw", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, ok := PCAError(s.X, n, d, 3); !ok {
-				b.Fatal("not ok")
+			if _, _, err := PCAError(s.X, n, d, 3); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

@@ -259,10 +259,10 @@ func checkDigitLabels(labels []uint8) error {
 func readIDXFile[T any](dir, name string, read func(*os.File) (T, error)) (T, string, error) {
 	var zero T
 	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
+	f, _, err := openDataFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		path += ".gz"
-		f, err = os.Open(path)
+		f, _, err = openDataFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return zero, name, fmt.Errorf("mnist: neither %s nor %s.gz found in %s (set data.path to the folder holding the MNIST IDX files)", name, name, dir)
 		}

@@ -8,8 +8,8 @@ import "fmt"
 // predictions (ComputeTheory: d.Theory, with its notes appended to d.Notes)
 // and Proposition 1's ratio.
 //
-// Stats.Prop1Ratio = X_max^2 / (X_min^2 mu_d mu_s) when mu_s > 0 and
-// mu_d > 0 (nil otherwise), and Stats.Prop1Holds = ratio < 2K - 3. This is a
+// Stats.Prop1Ratio = X_max^2 / (X_min^2 mu_d mu_s) when Stats.Separable
+// (nil otherwise), and Stats.Prop1Holds = ratio < 2K - 3. This is a
 // multi-class condition: for K = 2 the bound 2K - 3 is 1 while the ratio is
 // always >= 1 (X_max >= X_min and mu_s, mu_d <= 1), so it never holds there,
 // which says nothing about binary runs.
@@ -18,13 +18,17 @@ func PrepareDataset(spec Spec) (*Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building %s dataset: %w", spec.Data.Kind, err)
 	}
-	if plain, sq, ok := PCAError(d.Train.X, d.Train.N, d.Train.D, 3); ok {
+	if plain, sq, err := PCAError(d.Train.X, d.Train.N, d.Train.D, 3); err == nil {
 		d.Stats.PCARaw, d.Stats.PCARawSq = Float(plain), Float(sq)
+	} else {
+		d.Notes = append(d.Notes, "pca_raw: "+err.Error())
 	}
 	th, notes := ComputeTheory(d)
 	d.Theory = th
 	d.Notes = append(d.Notes, notes...)
-	d.Stats.Prop1Ratio, d.Stats.Prop1Holds = prop1(d.Stats, d.K)
+	if d.Stats.Separable { // not when points were left out of mu_s, mu_d
+		d.Stats.Prop1Ratio, d.Stats.Prop1Holds = prop1(d.Stats, d.K)
+	}
 	return d, nil
 }
 

@@ -11,7 +11,8 @@ import (
 // Run trains the network that spec describes on data and measures it. It
 // never panics and never returns a Go error: an invalid spec or dataset, or
 // a panic inside, gives StatusFailed with the reason in Error; a NaN/Inf
-// loss or weight gives StatusDiverged; a done ctx gives StatusTimeout
+// loss or weight, during training or at the final weights (a blow-up in the
+// last step), gives StatusDiverged; a done ctx gives StatusTimeout
 // (deadline) or StatusCanceled. The result depends only on spec and data,
 // bit for bit.
 //
@@ -128,11 +129,24 @@ func run(ctx context.Context, spec Spec, data *Dataset, ms *measurers) (res Resu
 		}
 	}()
 
+	// The integrators check the loss before each step (gd, sgd) or at each
+	// accepted state (flow), so a blow-up in the last step is first seen
+	// here: non-finite final weights or a non-finite final training loss
+	// make a run that ended ok (or by timeout) diverged, like a divergence
+	// found mid-run.
 	if !t.weightsFinite() {
+		if res.Status == StatusOK || res.Status == StatusTimeout {
+			o := t.diverged("final weights")
+			res.Status, res.Error = o.status, o.err
+		}
 		res.Notes = append(res.Notes, "final weights are not finite: nothing measured")
 		return res
 	}
 	res.Notes = append(res.Notes, measureStandard(t, init, data, &res.Final)...)
+	if res.Final.Loss == nil && (res.Status == StatusOK || res.Status == StatusTimeout) {
+		o := t.diverged("final training loss")
+		res.Status, res.Error = o.status, o.err
+	}
 	measured := res.Status == StatusOK || res.Status == StatusTimeout
 	if measured {
 		res.Notes = append(res.Notes, ms.measure(net, data, &res.Final)...)
@@ -185,12 +199,15 @@ func measureStandard(t *trainer, init *Network, data *Dataset, m *Metrics) []str
 	if thetaSq > 0 {
 		m.ConservedDrift = drift / thetaSq
 	}
-	if math.IsInf(thetaSq, 0) || math.IsNaN(m.ConservedDrift) {
+	if !allFinite(thetaSq, m.ThetaNorm, m.BalanceMax, m.ConservedDrift) {
 		m.ThetaNorm, m.BalanceMax, m.ConservedDrift = 0, 0, 0
 		notes = append(notes, "weights too large to measure |theta|, balance and drift (left 0)")
 	}
 	return notes
 }
+
+// allFinite reports whether no value is NaN or Inf.
+func allFinite(v ...float64) bool { return finite(v) }
 
 // neuronSq returns |w_j|^2 and |v_j|^2.
 func neuronSq(net *Network, j int) (w, v float64) {

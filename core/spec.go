@@ -123,10 +123,14 @@ func (s Spec) DataKey() string {
 func (s Spec) DataSeed() uint64 { return hashSeed("data", s.DataKey()) }
 
 // ShapeSeed seeds the initial shape (w_j0, v_j0): it depends on the seed, the
-// data keys, the width, the init kind and the output dimension, never on
-// InitScale, so runs that differ only in eps start from the same shape.
+// keys that make the training data, the width, the init kind and the output
+// dimension, never on InitScale (runs that differ only in eps start from the
+// same shape) nor on the test split (TestPerClass, TestPath), which does not
+// touch training.
 func (s Spec) ShapeSeed() uint64 {
-	return hashSeed("shape", fmt.Sprintf("%s h=%d init=%s out=%d w0=%q v0=%q", s.DataKey(), s.Model.Width, s.Model.Init, s.Outputs(), s.Model.InitW, s.Model.InitV))
+	train := s
+	train.Data.TestPerClass, train.Data.TestPath = 0, ""
+	return hashSeed("shape", fmt.Sprintf("%s h=%d init=%s out=%d w0=%q v0=%q", train.DataKey(), s.Model.Width, s.Model.Init, s.Outputs(), s.Model.InitW, s.Model.InitV))
 }
 
 // TrainSeed seeds the integrator's own randomness (the SGD shuffle).

@@ -27,12 +27,25 @@ const (
 // copied in class order (O(n D)).
 //
 // A point of norm zero (or a non-finite one) has no cosine with anything:
-// it is left out of every
-// pair and of XMaxOverMin (but still counted in PerClass). When there are no
-// same-class pairs MuS is 1 (the assumption holds vacuously), and when there
-// are no cross-class pairs MuD is 1; a fraction with no pairs is 0.
+// it is left out of every pair and of XMaxOverMin (but still counted in
+// PerClass), and since Assumption 1 cannot hold for it Separable is then
+// false whatever the remaining pairs give. When there are no same-class
+// pairs MuS is 1 (the assumption holds vacuously), and when there are no
+// cross-class pairs MuD is 1, unless points were left out: the missing
+// pairs are then undefined rather than vacuous and MuS (MuD) is 0. A
+// fraction with no pairs is 0; XMaxOverMin is 0 when no point has a usable
+// norm and math.MaxFloat64 when the ratio overflows. Rows of extreme size
+// (norms beyond 2^480 or below 2^-480, e.g. 1e300) are normalised before
+// their products are formed, so no statistic overflows or turns NaN.
 // s.Y must lie in 0..k-1; ComputeStats panics otherwise.
 func ComputeStats(s *Split, k int) DataStats {
+	st, _ := computeStats(s, k)
+	return st
+}
+
+// computeStats is ComputeStats, also returning notes for Dataset.Notes on
+// the points it left out and on statistics it could not define.
+func computeStats(s *Split, k int) (DataStats, []string) {
 	st := DataStats{PerClass: make([]int, k)}
 	for i, y := range s.Y[:s.N] {
 		if y < 0 || y >= k {
@@ -46,23 +59,50 @@ func ComputeStats(s *Split, k int) DataStats {
 	// by class, as every loader makes it, the Gram tiles are taken on X
 	// itself and each row's same-class partners form one contiguous column
 	// range; otherwise the rows are first copied into that order.
+	var notes []string
 	d := s.D
 	xmax, xmin := 0.0, math.Inf(1)
 	inv := make([]float64, s.N)
+	var zeroNorm, badNorm int
 	for i := 0; i < s.N; i++ {
 		nrm := rowNorm(s.Row(i))
-		if nrm > 0 && !math.IsInf(nrm, 1) {
+		switch {
+		case nrm == 0:
+			zeroNorm++
+		case math.IsInf(nrm, 0) || math.IsNaN(nrm):
+			badNorm++
+		default:
 			inv[i] = 1 / nrm
 			xmax = math.Max(xmax, nrm)
 			xmin = math.Min(xmin, nrm)
 		}
 	}
+	leftOut := zeroNorm + badNorm
+	if zeroNorm > 0 {
+		notes = append(notes, fmt.Sprintf("stats: %d training point(s) have norm zero: left out of the cosine statistics and x_max_over_min; Assumption 1 fails", zeroNorm))
+	}
+	if badNorm > 0 {
+		notes = append(notes, fmt.Sprintf("stats: %d training point(s) have a non-finite norm: left out of the cosine statistics and x_max_over_min; Assumption 1 fails", badNorm))
+	}
+	if usable := s.N - leftOut; usable < 2 && leftOut > 0 {
+		notes = append(notes, fmt.Sprintf("stats: only %d training point(s) have a usable norm: mu_s, mu_d and the violation fractions are undefined (mu_s = mu_d = 0, separable = false)", usable))
+	}
 	if xmax > 0 {
 		st.XMaxOverMin = xmax / xmin
+		if math.IsInf(st.XMaxOverMin, 0) {
+			st.XMaxOverMin = math.MaxFloat64
+			notes = append(notes, "stats: x_max_over_min overflows float64: reported as its largest value")
+		}
 	}
+	// Products of rows with norms beyond 2^safeExp could overflow (and tiny
+	// ones underflow): use the unit rows x_i/|x_i| instead.
+	extreme := xmax > math.Ldexp(1, safeExp) || xmax > 0 && xmin < math.Ldexp(1, -safeExp)
 	x, label := s.X, s.Y[:s.N]
 	if !sortedLabels(label) {
 		x, label, inv = classOrdered(s, inv)
+	}
+	if extreme {
+		x, inv = unitRows(x, inv, d)
 	}
 	n := len(label)
 	start := make([]int, k+1) // class c occupies rows start[c]..start[c+1]-1
@@ -131,6 +171,9 @@ func ComputeStats(s *Split, k int) DataStats {
 	}
 
 	st.MuS, st.MuD = 1, 1
+	if leftOut > 0 {
+		st.MuS, st.MuD = 0, 0 // missing pairs are undefined, not vacuous
+	}
 	if samePairs > 0 {
 		st.MuS = minSame
 		st.SameViolFrac = float64(sameViol) / float64(samePairs)
@@ -142,8 +185,28 @@ func ComputeStats(s *Split, k int) DataStats {
 	if all := samePairs + crossPairs; all > 0 {
 		st.ViolFrac = float64(sameViol+crossViol) / float64(all)
 	}
-	st.Separable = st.MuS > 0 && st.MuD > 0
-	return st
+	st.Separable = leftOut == 0 && st.MuS > 0 && st.MuD > 0
+	return st, notes
+}
+
+// unitRows returns a copy of the n x d rows of x, each divided by its norm
+// (a row left out, inv[i] = 0, becomes zero), and the new inverse norms: 1
+// for a kept row, 0 for a row left out.
+func unitRows(x, inv []float64, d int) (u, invOut []float64) {
+	u = make([]float64, len(inv)*d)
+	invOut = make([]float64, len(inv))
+	for i, f := range inv {
+		if f == 0 {
+			continue
+		}
+		src, dst := x[i*d:(i+1)*d], u[i*d:(i+1)*d]
+		nrm := rowNorm(src)
+		for j, v := range src {
+			dst[j] = v / nrm
+		}
+		invOut[i] = 1
+	}
+	return u, invOut
 }
 
 // rowNorm is the Euclidean norm of x, scaled against overflow and underflow.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,8 +28,15 @@ func TestComputeStatsHand(t *testing.T) {
 	}
 
 	// Move c to (-0.1,-2) and a to (-1,-0.1): cos(a,c) > 0 and cos(b,c) < 0,
-	// so the data become separable with MuS = min(cos(a,c), cos(b,d)).
+	// so every defined pair satisfies Assumption 1, with MuS =
+	// min(cos(a,c), cos(b,d)); but z has no cosine, so the data are not
+	// separable until z is dropped.
 	s.X[1], s.X[4] = -0.1, -0.1
+	st = ComputeStats(s, 2)
+	if st.Separable || st.ViolFrac != 0 {
+		t.Errorf("with the zero point: separable %v viol %v, want false 0", st.Separable, st.ViolFrac)
+	}
+	s.N, s.X, s.Y = 4, s.X[:8], s.Y[:4]
 	st = ComputeStats(s, 2)
 	a, b, c, d := []float64{-1, -0.1}, []float64{1, 0}, []float64{-0.1, -2}, []float64{1, 1}
 	wantMuS := math.Min(pairCos(a, c), pairCos(b, d))
@@ -42,12 +50,13 @@ func TestComputeStatsHand(t *testing.T) {
 func naiveStats(s *Split, k int) DataStats {
 	st := DataStats{PerClass: make([]int, k), MuS: 1, MuD: 1}
 	minSame, maxCross := math.Inf(1), math.Inf(-1)
-	var same, cross, sv, cv int
+	var same, cross, sv, cv, zeros int
 	xmax, xmin := 0.0, math.Inf(1)
 	for i := 0; i < s.N; i++ {
 		st.PerClass[s.Y[i]]++
 		ni := math.Sqrt(pairDot(s.Row(i), s.Row(i)))
 		if ni == 0 {
+			zeros++
 			continue
 		}
 		xmax, xmin = math.Max(xmax, ni), math.Min(xmin, ni)
@@ -72,6 +81,9 @@ func naiveStats(s *Split, k int) DataStats {
 			}
 		}
 	}
+	if zeros > 0 {
+		st.MuS, st.MuD = 0, 0 // pairs with a zero point are undefined
+	}
 	if same > 0 {
 		st.MuS, st.SameViolFrac = minSame, float64(sv)/float64(same)
 	}
@@ -80,7 +92,7 @@ func naiveStats(s *Split, k int) DataStats {
 	}
 	st.ViolFrac = float64(sv+cv) / float64(same+cross)
 	st.XMaxOverMin = xmax / xmin
-	st.Separable = st.MuS > 0 && st.MuD > 0
+	st.Separable = zeros == 0 && st.MuS > 0 && st.MuD > 0
 	return st
 }
 
@@ -172,5 +184,69 @@ func TestStatsOrderInvariant(t *testing.T) {
 	}
 	if sorted.CrossViolFrac == 0 && sorted.SameViolFrac == 0 {
 		t.Error("no violations: the test does not exercise the counting")
+	}
+}
+
+// TestComputeStatsExtremeScale: cosines and X_max/X_min do not depend on the
+// data's scale, so separable synthetic data multiplied by 1e300 or 1e-300
+// (where the Gram products would overflow or underflow) give the statistics
+// of the unscaled data, finite, without notes.
+func TestComputeStatsExtremeScale(t *testing.T) {
+	ds, err := Synthetic(DataSpec{Classes: 3, Dim: 8, PerClass: 40, Noise: 0.9, NormSpread: 4}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := ComputeStats(&ds.Train, 3)
+	if !ref.Separable {
+		t.Fatal("reference data not separable")
+	}
+	for _, f := range []float64{1e300, 1e-300} {
+		s := ds.Train
+		s.X = make([]float64, len(ds.Train.X))
+		for i, v := range ds.Train.X {
+			s.X[i] = v * f
+		}
+		got, notes := computeStats(&s, 3)
+		if !got.Separable || math.Abs(got.MuS-ref.MuS) > 1e-13 || math.Abs(got.MuD-ref.MuD) > 1e-13 ||
+			got.ViolFrac != 0 || math.Abs(got.XMaxOverMin-ref.XMaxOverMin) > 1e-12*ref.XMaxOverMin || len(notes) != 0 {
+			t.Errorf("scaled by %g: got %+v notes %q\nwant %+v", f, got, notes, ref)
+		}
+	}
+	// Rows near the largest float64 (their products overflow): the cosines
+	// are those of (1, 1), (1, 0.5) and (-1, -1).
+	m := math.MaxFloat64 / 2
+	s := &Split{N: 3, D: 2, X: []float64{m, m, m, m / 2, -m, -m}, Y: []int{0, 0, 1}}
+	got := ComputeStats(s, 2)
+	wantS := 1.5 / (math.Sqrt2 * math.Hypot(1, 0.5)) // cos((1,1),(1,0.5)) = cos((1,0.5),(1,1))
+	if !got.Separable || math.Abs(got.MuS-wantS) > 1e-15 || math.Abs(got.MuD-wantS) > 1e-15 ||
+		math.Abs(got.XMaxOverMin-math.Sqrt2/math.Hypot(1, 0.5)) > 1e-15 {
+		t.Errorf("rows near MaxFloat64: got %+v, want MuS = MuD = %v", got, wantS)
+	}
+}
+
+// TestComputeStatsZeroPoints: points of norm zero have no cosine, so
+// Assumption 1 cannot hold: Separable is false even when every defined pair
+// satisfies it, pair-less mu values are 0 (undefined) rather than 1, and
+// the notes count the points left out.
+func TestComputeStatsZeroPoints(t *testing.T) {
+	// All zero: nothing is defined.
+	s := &Split{N: 4, D: 3, X: make([]float64, 12), Y: []int{0, 0, 1, 1}}
+	st, notes := computeStats(s, 2)
+	if st.Separable || st.MuS != 0 || st.MuD != 0 || st.XMaxOverMin != 0 || st.ViolFrac != 0 ||
+		!slices.Equal(st.PerClass, []int{2, 2}) {
+		t.Errorf("all zero: got %+v", st)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "4 training point(s) have norm zero") ||
+		!strings.Contains(notes[1], "only 0 training point(s)") {
+		t.Errorf("all zero: notes %q", notes)
+	}
+	// One zero point among separable ones: the pairs of the others are
+	// measured (cos((1,0),(2,0)) = 1, cos((1,0),(-1,0)) = -1), yet the data
+	// are not separable.
+	s = &Split{N: 4, D: 2, X: []float64{1, 0, 2, 0, -1, 0, 0, 0}, Y: []int{0, 0, 1, 1}}
+	st, notes = computeStats(s, 2)
+	if st.Separable || st.MuS != 1 || st.MuD != 1 || st.XMaxOverMin != 2 || len(notes) != 1 ||
+		!strings.Contains(notes[0], "1 training point(s) have norm zero") {
+		t.Errorf("one zero point: got %+v notes %q", st, notes)
 	}
 }

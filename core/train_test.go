@@ -361,6 +361,42 @@ func TestRunDiverges(t *testing.T) {
 	}
 }
 
+// TestRunDivergesAtLastStep: gd and sgd check the loss before each step, so
+// a blow-up in the last step is seen only by the final evaluation. One step
+// (Time = LR for gd, one epoch of one batch for sgd) of lr 1e6 from eps = 1
+// on data with a flipped label moves the weights to about 1e7 (finite) and
+// the flipped point's margin to about -1e14, so exp overflows: the run must
+// be diverged at step 1, not ok with a nil loss.
+func TestRunDivergesAtLastStep(t *testing.T) {
+	data := trainTestClusters(2, 10, 3, 6, 0.5, 6)
+	data.Train.Y[0] = 1
+	for _, method := range []string{"gd", "sgd"} {
+		spec := trainTestSpec("exp", 2, 8, 1, 1e6, 1e6)
+		spec.Train.Method, spec.Train.Epochs, spec.Train.Batch = method, 1, data.Train.N
+		res := Run(context.Background(), spec, data)
+		if res.Steps != 1 || res.Status != StatusDiverged ||
+			!strings.Contains(res.Error, "final training loss not finite at step 1") {
+			t.Errorf("%s: %d steps, %s %q, want diverged at step 1 by the final loss", method, res.Steps, res.Status, res.Error)
+		}
+		if res.Final.Loss != nil || res.Final.NC1 != nil {
+			t.Errorf("%s: loss %v, NC1 %v: a diverged run has no loss and no collapse metrics", method, res.Final.Loss, res.Final.NC1)
+		}
+		trainCheckFinite(t, reflect.ValueOf(res.Final), method)
+	}
+}
+
+// TestRunHugeInitNoNaN: an initial scale of 1e200 makes |theta|^2 overflow;
+// the run diverges and no NaN or Inf reaches Final.
+func TestRunHugeInitNoNaN(t *testing.T) {
+	data := trainTestClusters(2, 10, 3, 6, 0.5, 6)
+	spec := trainTestSpec("exp", 2, 8, 1e200, 0.1, 1)
+	res := Run(context.Background(), spec, data)
+	if res.Status != StatusDiverged {
+		t.Errorf("status %s %q, want diverged", res.Status, res.Error)
+	}
+	trainCheckFinite(t, reflect.ValueOf(res.Final), "init 1e200")
+}
+
 // checkFinite fails on any NaN or Inf float reachable from v.
 func trainCheckFinite(t *testing.T, v reflect.Value, where string) {
 	t.Helper()

@@ -200,6 +200,14 @@ func TestNewRow(t *testing.T) {
 	if r.Assumption3 != nil || r.Assumption4 == nil || *r.Assumption4 || r.A4GroupSizes != nil {
 		t.Errorf("init checks: a3 %v a4 %v sizes %v", r.Assumption3, r.Assumption4, r.A4GroupSizes)
 	}
+	if r.DataDim != 784 {
+		t.Errorf("data_dim %d, want the configured 784 when the dataset has no D", r.DataDim)
+	}
+	data.Train.D = 12 // a file table with 12 feature columns
+	if got := NewRow(run, data, res, meta).DataDim; got != 12 {
+		t.Errorf("data_dim %d, want the dataset's 12", got)
+	}
+	data.Train.D = 0
 	if r.EscapeTime == nil || *r.EscapeTime != 0.75 {
 		t.Errorf("escape time %v, want 0.75", r.EscapeTime)
 	}

@@ -210,7 +210,7 @@ func NewRow(run sweep.RunConfig, data *core.Dataset, res core.Result, meta RunMe
 		DataClasses:      int64(s.Data.Classes),
 		DataPerClass:     int64(s.Data.PerClass),
 		DataTestPerClass: int64(s.Data.TestPerClass),
-		DataDim:          int64(s.Data.Dim),
+		DataDim:          dataDim(s, data),
 		DataNoise:        s.Data.Noise,
 		DataNormSpread:   s.Data.NormSpread,
 		DataDigits:       joinInts(s.Data.Digits),
@@ -448,4 +448,13 @@ func joinInts(xs []int) string {
 		b.WriteString(strconv.Itoa(x))
 	}
 	return b.String()
+}
+
+// dataDim is the input dimension D: the dataset's own when it was built (a
+// file table's feature count, 784 for MNIST), else the configured one.
+func dataDim(s core.Spec, data *core.Dataset) int64 {
+	if data != nil && data.Train.D > 0 {
+		return int64(data.Train.D)
+	}
+	return int64(s.Data.Dim)
 }

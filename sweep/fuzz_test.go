@@ -41,8 +41,18 @@ func FuzzParse(f *testing.F) {
 		}
 		ids := map[string]bool{}
 		for i, r := range plan.Runs {
-			if r.Index != i || ids[r.ID] || r.ID != RunID(r.Spec) {
-				t.Fatalf("run %d: index %d, id %s repeated or not RunID", i, r.Index, r.ID)
+			want := RunID(r.Spec)
+			if paths := inputPaths(&r.Spec); paths != ([nInputFiles]string{}) {
+				var sums [nInputFiles]string
+				for j, path := range paths {
+					if path != "" {
+						sums[j] = hashInputFile(path).sum
+					}
+				}
+				want = idOf(appendIdentity(nil, &r.Spec, &sums))
+			}
+			if r.Index != i || ids[r.ID] || r.ID != want {
+				t.Fatalf("run %d: index %d, id %s repeated or not the run's identity %s", i, r.Index, r.ID, want)
 			}
 			ids[r.ID] = true
 		}

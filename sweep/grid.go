@@ -96,11 +96,14 @@ func (p *parser) expand(plan *Plan, params []param, zip [][]int, opt Options) {
 		}
 	}
 	if size > float64(limit) {
-		msg := fmt.Sprintf("the grid has %.0f runs (%s), more than %d", size, strings.Join(sizes, " x "), limit)
-		if !allowHuge {
-			msg += "; zip axes with sweep.zip, shorten them, or allow huge grids (ncsweep --yes)"
-		} else {
-			msg += ", the hard limit; split the sweep into several specs"
+		msg := fmt.Sprintf("the grid has %.0f runs (%s), ", size, strings.Join(sizes, " x "))
+		switch {
+		case !allowHuge && (size <= maxRunsHard || opt.runLimit > 0):
+			msg += fmt.Sprintf("more than %d; zip axes with sweep.zip, shorten them, or allow huge grids (ncsweep --yes)", limit)
+		case !allowHuge:
+			msg += fmt.Sprintf("more than %d, the hard limit even with --yes; zip axes with sweep.zip, shorten them, or split the sweep into several specs", maxRunsHard)
+		default:
+			msg += fmt.Sprintf("more than %d, the hard limit; split the sweep into several specs", limit)
 		}
 		p.add(keyTable[largest].name, msg)
 		return
@@ -135,10 +138,21 @@ func (p *parser) expand(plan *Plan, params []param, zip [][]int, opt Options) {
 			}
 			continue
 		}
-		canon = appendCanonical(canon[:0], &spec)
+		sums, ok := p.hashInputs(&spec)
+		if !ok {
+			if len(p.errs) >= maxErrors {
+				return
+			}
+			continue
+		}
+		canon = appendIdentity(canon[:0], &spec, &sums)
 		id := idOf(canon)
 		if prev, dup := ids[id]; dup {
-			p.add(keyTable[largest].name, fmt.Sprintf("runs %d and %d resolve to the same configuration (run_id %s); remove repeated grid values", prev, r, id))
+			msg := fmt.Sprintf("runs %d and %d resolve to the same configuration (run_id %s); remove repeated grid values", prev, r, id)
+			if inputPaths(&spec) != ([nInputFiles]string{}) {
+				msg += " (input files with identical contents are the same input)"
+			}
+			p.add(keyTable[largest].name, msg)
 			continue
 		}
 		ids[id] = r
@@ -148,10 +162,14 @@ func (p *parser) expand(plan *Plan, params []param, zip [][]int, opt Options) {
 
 // resolve turns one grid point (point[k] is the value of key k when
 // given[k]) into a core.Spec: defaults in table order, then the checks.
-// It reports problems to p and returns false when there were any.
+// It reports problems to p and returns false when there were any. A key
+// whose deps include a key that failed its check is not checked: its
+// check would only repeat the first problem (train.time's step count from
+// a negative train.lr).
 func (p *parser) resolve(point []any, given []bool) (core.Spec, bool) {
 	var s core.Spec
 	ok := true
+	var failed map[string]bool // keys that failed or were not checked
 	for k := range keyTable {
 		d := &keyTable[k]
 		var why string
@@ -173,7 +191,16 @@ func (p *parser) resolve(point []any, given []bool) (core.Spec, bool) {
 		if given[k] {
 			v = point[k]
 		}
+		if failed != nil && dependsOnFailed(d, failed) {
+			failed[d.name] = true
+			d.set(&s, v)
+			continue
+		}
 		if msg := d.check(v, &s); msg != "" {
+			if failed == nil {
+				failed = map[string]bool{}
+			}
+			failed[d.name] = true
 			if !given[k] {
 				msg = "the default " + fmtValue(v, true) + " does not fit: " + msg
 			}
@@ -183,4 +210,42 @@ func (p *parser) resolve(point []any, given []bool) (core.Spec, bool) {
 		d.set(&s, v)
 	}
 	return s, ok
+}
+
+// hashInputs returns the SHA-256 digests of the input files run s
+// reads (see RunID), hashing each distinct path once per Parse. A missing
+// or non-regular file is reported against its key and makes ok false.
+func (p *parser) hashInputs(s *core.Spec) (sums [nInputFiles]string, ok bool) {
+	ok = true
+	for i, path := range inputPaths(s) {
+		if path == "" {
+			continue
+		}
+		d, done := p.files[path]
+		if !done {
+			d = hashInputFile(path)
+			if p.files == nil {
+				p.files = map[string]fileDigest{}
+			}
+			p.files[path] = d
+		}
+		if d.problem != "" {
+			key := inputFileKey(i)
+			p.addErr(key, d.problem+" (valid: "+keyTable[findKey(key)].valid+")", d.err)
+			ok = false
+			continue
+		}
+		sums[i] = d.sum
+	}
+	return sums, ok
+}
+
+// dependsOnFailed reports whether one of d's deps is in failed.
+func dependsOnFailed(d *keyDesc, failed map[string]bool) bool {
+	for _, dep := range d.deps {
+		if failed[dep] {
+			return true
+		}
+	}
+	return false
 }

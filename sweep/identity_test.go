@@ -3,6 +3,11 @@ package sweep
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -130,5 +135,164 @@ func TestCanonicalCoversEverySpecField(t *testing.T) {
 	walk(reflect.ValueOf(&base).Elem(), "")
 	if RunID(base) != id || n < 20 {
 		t.Fatalf("walk did not restore the spec or visited only %d fields", n)
+	}
+}
+
+// writeFile writes text to dir/name, creating folders.
+func writeFile(t *testing.T, dir, name, text string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// parseIn parses text with dir as the current directory (where relative
+// input paths are read from) and returns the single run.
+func parseIn(t *testing.T, dir, text string) RunConfig {
+	t.Helper()
+	t.Chdir(dir)
+	plan, err := Parse("f.toml", []byte(text), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Runs) != 1 {
+		t.Fatalf("%d runs", len(plan.Runs))
+	}
+	return plan.Runs[0]
+}
+
+// TestRunIDCoversInputFileContents checks that the run ID of a run reading
+// input files hashes what they contain: the same relative path in two
+// folders, or an edited file, gives a new ID; a moved file keeps it. The
+// expected ID is recomputed from the documented form with crypto/sha256.
+func TestRunIDCoversInputFileContents(t *testing.T) {
+	const spec = "[data]\nkind = \"file\"\npath = \"train.csv\"\nclasses = 2\n"
+	const a, b = "x,label\n1,0\n-1,1\n", "x,label\n2,0\n-2,1\n"
+	d1, d2 := t.TempDir(), t.TempDir()
+	writeFile(t, d1, "train.csv", a)
+	writeFile(t, d2, "train.csv", b)
+	r1 := parseIn(t, d1, spec)
+	r2 := parseIn(t, d2, spec)
+	if r1.ID == r2.ID {
+		t.Fatalf("same relative path, different contents: both IDs %s", r1.ID)
+	}
+	if r1.Spec.Data.Path != "train.csv" {
+		t.Fatalf("resolved data.path %q, want the path as written", r1.Spec.Data.Path)
+	}
+	// The documented identity: the canonical form without the path, then a
+	// line per input file with the SHA-256 of its bytes.
+	blank := r1.Spec
+	blank.Data.Path = ""
+	sumA := sha256.Sum256([]byte(a))
+	id := sha256.Sum256([]byte(Canonical(blank) + "file data.path sha256=" + hex.EncodeToString(sumA[:]) + " format=.csv\n"))
+	if want := hex.EncodeToString(id[:8]); r1.ID != want {
+		t.Fatalf("ID %s, want %s", r1.ID, want)
+	}
+	if r1.ID == RunID(r1.Spec) {
+		t.Fatalf("ID %s ignores the file", r1.ID)
+	}
+
+	// Editing the file changes the ID; restoring it restores the ID.
+	writeFile(t, d1, "train.csv", b)
+	if r := parseIn(t, d1, spec); r.ID != r2.ID {
+		t.Errorf("after the edit the contents equal d2's: ID %s, want %s", r.ID, r2.ID)
+	}
+	writeFile(t, d1, "train.csv", a+"3,0\n")
+	if r := parseIn(t, d1, spec); r.ID == r1.ID || r.ID == r2.ID {
+		t.Errorf("edited file kept an earlier ID %s", r.ID)
+	}
+
+	// Moving the data keeps the ID (content, not path), also as an absolute path.
+	writeFile(t, d2, "moved/elsewhere.csv", a)
+	moved := strings.Replace(spec, "train.csv", "moved/elsewhere.csv", 1)
+	if r := parseIn(t, d2, moved); r.ID != r1.ID {
+		t.Errorf("moved file: ID %s, want %s", r.ID, r1.ID)
+	}
+	abs := strings.Replace(spec, "train.csv", filepath.ToSlash(filepath.Join(d2, "moved", "elsewhere.csv")), 1)
+	if r := parseIn(t, d1, abs); r.ID != r1.ID {
+		t.Errorf("absolute path: ID %s, want %s", r.ID, r1.ID)
+	}
+
+	// A test table is a second input: adding it changes the ID.
+	writeFile(t, d2, "test.csv", a)
+	withTest := spec + "test_path = \"test.csv\"\n"
+	if r := parseIn(t, d2, withTest); r.ID == r2.ID {
+		t.Errorf("test table ignored: ID %s", r.ID)
+	}
+}
+
+// TestRunIDInitFilesByKey checks model.init = "file": the key a content is
+// read as is part of the identity (W0 and V0 swapped is another run), and
+// the data kind's files and the init files are hashed together.
+func TestRunIDInitFilesByKey(t *testing.T) {
+	d := t.TempDir()
+	writeFile(t, d, "p.csv", "1,2\n")
+	writeFile(t, d, "q.csv", "3,4\n")
+	const spec = "[model]\ninit = \"file\"\ninit_w = %q\ninit_v = %q\ninit_scale = 1\n"
+	pq := parseIn(t, d, fmt.Sprintf(spec, "p.csv", "q.csv"))
+	qp := parseIn(t, d, fmt.Sprintf(spec, "q.csv", "p.csv"))
+	if pq.ID == qp.ID {
+		t.Fatalf("W0 and V0 swapped: same ID %s", pq.ID)
+	}
+	writeFile(t, d, "q.csv", "3,5\n")
+	if r := parseIn(t, d, fmt.Sprintf(spec, "p.csv", "q.csv")); r.ID == pq.ID {
+		t.Fatalf("edited V0: same ID %s", r.ID)
+	}
+}
+
+// TestInputFileErrors checks that a missing file, a folder, a link to a
+// device and an empty path are SpecErrors naming the key, the line and the
+// path, for every input-file key.
+func TestInputFileErrors(t *testing.T) {
+	d := t.TempDir()
+	t.Chdir(d)
+	writeFile(t, d, "ok.csv", "x,label\n1,0\n")
+	if err := os.Mkdir(filepath.Join(d, "folder.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hasZero := false
+	if fi, err := os.Stat("/dev/zero"); err == nil && fi.Mode()&os.ModeDevice != 0 {
+		hasZero = os.Symlink("/dev/zero", filepath.Join(d, "zero.npy")) == nil
+	}
+	cases := []struct {
+		text, key string
+		line      int
+		want      string
+		notExist  bool
+		needsZero bool
+	}{
+		{"[data]\nkind = \"file\"\npath = \"none.csv\"\n", "data.path", 3, "no such file: none.csv (relative paths are read from the current directory: " + filepath.Join(d, "none.csv"), true, false},
+		{"[data]\nkind = \"file\"\npath = \"folder.csv\"\n", "data.path", 3, "folder.csv (", false, false},
+		{"[data]\nkind = \"file\"\npath = \"ok.csv\"\n\ntest_path = \"folder.csv\"\n", "data.test_path", 5, "is a directory, not a regular file", false, false},
+		{"[model]\ninit = \"file\"\ninit_w = \"zero.npy\"\ninit_v = \"ok.csv\"\n", "model.init_w", 3, "zero.npy (relative paths are read from the current directory: " + filepath.Join(d, "zero.npy") + ") is a device, not a regular file", false, true},
+		{"[model]\ninit = \"file\"\ninit_w = \"ok.csv\"\ninit_v = \"gone.npy\"\n", "model.init_v", 4, "no such file: gone.npy", true, false},
+		{"[data]\nkind = \"file\"\npath = [\"ok.csv\", \"none.csv\"]\n", "data.path", 3, "no such file: none.csv", true, false},
+	}
+	for _, c := range cases {
+		if c.needsZero && !hasZero {
+			t.Logf("no /dev/zero: skipping %s", c.key)
+			continue
+		}
+		_, err := Parse("f.toml", []byte(c.text), Options{})
+		var se *SpecError
+		if !errors.As(err, &se) {
+			t.Errorf("%q: error %v is not a SpecError", c.text, err)
+			continue
+		}
+		if se.Key != c.key || se.Line != c.line || se.File != "f.toml" || !strings.Contains(se.Msg, c.want) {
+			t.Errorf("%q: got %s:%d %s: %s; want line %d, key %s, %q", c.text, se.File, se.Line, se.Key, se.Msg, c.line, c.key, c.want)
+		}
+		if c.notExist != errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%q: errors.Is(err, fs.ErrNotExist) = %v", c.text, !c.notExist)
+		}
+	}
+	// An override is reported as such.
+	_, err := Parse("f.toml", []byte("[data]\nkind = \"file\"\npath = \"ok.csv\"\n"), Options{Sets: []string{"data.path=none.csv"}})
+	if err == nil || !strings.Contains(err.Error(), "--set: data.path: no such file: none.csv") {
+		t.Errorf("override: %v", err)
 	}
 }

@@ -50,6 +50,11 @@ const (
 	maxWidth    = 1_000_000     // hidden neurons
 	mnistDim    = 784           // MNIST images are 28 x 28
 	maxIntCount = 1_000_000_000 // epochs, batch
+	// maxMagnitude bounds data.norm_spread, model.init_scale and train.lr.
+	// Beyond it the arithmetic of a run overflows: squared norms of points
+	// scaled by norm_spread (the dataset statistics), outputs that grow like
+	// init_scale^2 inside exp, a first gd step of lr times the gradient.
+	maxMagnitude = 1e6
 )
 
 // keyDesc describes one run key of a spec. The table keyTable drives
@@ -179,6 +184,20 @@ func positive(v any, _ *core.Spec) string {
 		return "must be > 0, got " + fmtFloat(x)
 	}
 	return ""
+}
+
+// positiveAtMost returns a check that 0 < v <= hi; why says what a larger
+// value would break.
+func positiveAtMost(hi float64, why string) func(any, *core.Spec) string {
+	return func(v any, s *core.Spec) string {
+		if msg := positive(v, s); msg != "" {
+			return msg
+		}
+		if x := v.(float64); x > hi {
+			return fmt.Sprintf("must be <= %s, got %s (%s)", fmtFloat(hi), fmtFloat(x), why)
+		}
+		return ""
+	}
 }
 
 // trainingPoints is the number of training points of s, or -1 when unknown
@@ -344,12 +363,16 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Data.Noise = v.(float64) },
 	},
 	{
-		name: "data.norm_spread", typ: typeFloat, valid: "a number >= 1 (1 = every point on its class's norm)",
+		name: "data.norm_spread", typ: typeFloat, valid: "a number in [1, 1e6] (1 = every point on its class's norm)",
 		def:     constant(2.0),
 		applies: synthOnly, na: 0.0,
 		check: func(v any, _ *core.Spec) string {
-			if x := v.(float64); x < 1 {
+			x := v.(float64)
+			if x < 1 {
 				return "must be >= 1, got " + fmtFloat(x)
+			}
+			if x > maxMagnitude {
+				return fmt.Sprintf("must be <= %s, got %s (points scaled that far apart overflow the data statistics)", fmtFloat(maxMagnitude), fmtFloat(x))
 			}
 			return ""
 		},
@@ -357,7 +380,7 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Data.NormSpread = v.(float64) },
 	},
 	{
-		name: "data.path", typ: typeString, valid: `mnist: a folder holding the MNIST IDX files, or "" for the GoMNIST module's copy; file: the training table (.csv or .parquet)`,
+		name: "data.path", typ: typeString, valid: `mnist: a folder holding the MNIST IDX files, or "" for the GoMNIST module's copy; file: the training table (.csv or .parquet); a relative path is read from the current directory`,
 		deps:    []string{"data.kind"},
 		def:     constant(""),
 		applies: pathKinds, na: "",
@@ -371,7 +394,7 @@ var keyTable = []keyDesc{
 		set: func(s *core.Spec, v any) { s.Data.Path = v.(string) },
 	},
 	{
-		name: "data.test_path", typ: typeString, valid: `a test table with the training table's columns, or "" for none`,
+		name: "data.test_path", typ: typeString, valid: `a test table (.csv or .parquet, relative to the current directory) with the training table's columns, or "" for none`,
 		def:     constant(""),
 		applies: fileOnly, na: "",
 		check: func(any, *core.Spec) string { return "" },
@@ -427,14 +450,14 @@ var keyTable = []keyDesc{
 		set:   func(s *core.Spec, v any) { s.Model.Init = v.(string) },
 	},
 	{
-		name: "model.init_scale", typ: typeFloat, valid: "a positive number, a list, or {logspace=[a,b,n]}",
+		name: "model.init_scale", typ: typeFloat, valid: "a number in (0, 1e6], a list, or {logspace=[a,b,n]}",
 		def:   constant(1e-3),
-		check: positive,
+		check: positiveAtMost(maxMagnitude, "the outputs grow like init_scale^2 and overflow the loss"),
 		get:   func(s *core.Spec) any { return s.Model.InitScale },
 		set:   func(s *core.Spec, v any) { s.Model.InitScale = v.(float64) },
 	},
 	{
-		name: "model.init_w", typ: typeString, valid: "a .csv or .npy file holding W0 (D rows x width columns)",
+		name: "model.init_w", typ: typeString, valid: "a .csv or .npy file holding W0 (D rows x width columns), relative to the current directory",
 		deps:    []string{"model.init"},
 		def:     constant(""),
 		applies: initFileOnly, na: "",
@@ -443,7 +466,7 @@ var keyTable = []keyDesc{
 		set:   func(s *core.Spec, v any) { s.Model.InitW = v.(string) },
 	},
 	{
-		name: "model.init_v", typ: typeString, valid: "a .csv or .npy file holding V0 (outputs rows x width columns)",
+		name: "model.init_v", typ: typeString, valid: "a .csv or .npy file holding V0 (outputs rows x width columns), relative to the current directory",
 		deps:    []string{"model.init"},
 		def:     constant(""),
 		applies: initFileOnly, na: "",
@@ -479,7 +502,7 @@ var keyTable = []keyDesc{
 		set:   func(s *core.Spec, v any) { s.Train.Method = v.(string) },
 	},
 	{
-		name: "train.lr", typ: typeFloat, valid: "a positive number",
+		name: "train.lr", typ: typeFloat, valid: "a number in (0, 1e6]",
 		deps: []string{"train.method"},
 		def: func(s *core.Spec) any {
 			if s.Train.Method == "sgd" {
@@ -487,7 +510,7 @@ var keyTable = []keyDesc{
 			}
 			return 0.01
 		},
-		check: positive,
+		check: positiveAtMost(maxMagnitude, "a step that large overflows the weights"),
 		get:   func(s *core.Spec) any { return s.Train.LR },
 		set:   func(s *core.Spec, v any) { s.Train.LR = v.(float64) },
 	},

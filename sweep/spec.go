@@ -118,6 +118,14 @@ func ParseFile(path string, opt Options) (*Plan, error) {
 // used in messages and for the default sweep name. Every run of the grid
 // is resolved and validated before Parse returns, so a plan that parses
 // runs without spec errors.
+//
+// Input files (data.path and data.test_path for data.kind = "file",
+// model.init_w and model.init_v for model.init = "file") are read here
+// once per distinct path: a relative path is resolved against the current
+// directory, as core resolves it when the run opens the file; it must name
+// a regular file (after following links), and the SHA-256 of its contents
+// enters the run IDs (see RunID). A missing or non-regular file is a
+// *SpecError naming the key, its line and the path.
 func Parse(name string, text []byte, opt Options) (*Plan, error) {
 	if name == "" {
 		name = "spec"
@@ -174,13 +182,19 @@ type parser struct {
 	lines   lineIndex
 	fromSet map[string]bool // keys replaced by an override
 	errs    []error
-	seen    map[string]bool // messages already reported
+	seen    map[string]bool       // messages already reported
+	files   map[string]fileDigest // input files hashed so far, by path as written
 }
 
 // add records a problem with key, placed at the key's line (or at the
 // line of the first of also that the spec writes, when the key itself is
 // not written).
 func (p *parser) add(key, msg string, also ...string) bool {
+	return p.addErr(key, msg, nil, also...)
+}
+
+// addErr is add with an underlying error for the SpecError to wrap.
+func (p *parser) addErr(key, msg string, err error, also ...string) bool {
 	if len(p.errs) >= maxErrors {
 		return false
 	}
@@ -193,7 +207,7 @@ func (p *parser) add(key, msg string, also ...string) bool {
 			}
 		}
 	}
-	e := &SpecError{File: file, Line: line, Key: key, Msg: msg}
+	e := &SpecError{File: file, Line: line, Key: key, Msg: msg, Err: err}
 	s := e.Error()
 	if p.seen == nil {
 		p.seen = map[string]bool{}
@@ -288,15 +302,32 @@ func (p *parser) checkStructure(keys []toml.Key) {
 	}
 }
 
-// unknownKey is the message for an unknown key, with a suggestion.
+// unknownKey is the message for an unknown key, with a suggestion, else
+// the keys of its table, else (for a table that does not exist) the
+// tables.
 func unknownKey(key string) string {
 	msg := "unknown key"
 	if s := suggestKey(key); s != "" {
-		msg += fmt.Sprintf(" (did you mean %s?)", s)
-	} else {
-		msg += "; valid keys: " + strings.Join(keysIn(key), ", ")
+		return msg + fmt.Sprintf(" (did you mean %s?)", s)
 	}
-	return msg
+	if valid := keysIn(key); len(valid) > 0 {
+		return msg + "; valid keys: " + strings.Join(valid, ", ")
+	}
+	table := key[:strings.LastIndexByte(key, '.')]
+	msg = fmt.Sprintf("unknown key: there is no table [%s]", table)
+	if s := suggest(table, tables); s != "" {
+		msg += fmt.Sprintf(" (did you mean [%s]?)", s)
+	}
+	return msg + "; valid tables: [data], [model], [train], [sweep], each with its own keys (e.g. data.dim, model.width, train.lr)"
+}
+
+// tableKeyMessage is the message for an override that names a table
+// instead of one of its keys (--set data=3).
+func tableKeyMessage(table string) string {
+	example := map[string]string{"data": "data.dim=30", "model": "model.width=[64,128]",
+		"train": "train.lr=0.01", "sweep": `sweep.zip=[["data.dim","model.width"]]`}[table]
+	return fmt.Sprintf("[%s] is a table, not a key: set one of its keys, e.g. --set %s; keys of [%s]: %s",
+		table, example, table, strings.Join(keysIn(table+".x"), ", "))
 }
 
 // keysIn lists the known keys in the table of key (top-level keys and
@@ -365,6 +396,10 @@ func (p *parser) applySet(set string) {
 		bad("", fmt.Sprintf("override %q is not of the form key=value, e.g. model.width=[64,128]", set))
 		return
 	}
+	if isTable(key) {
+		bad(key, tableKeyMessage(key))
+		return
+	}
 	if key != keyName && key != keyZip && findKey(key) < 0 && !isRunOnlyKey(key) {
 		bad(key, unknownKey(key))
 		return
@@ -404,7 +439,7 @@ func parseSetValue(val string) (any, error) {
 		return m["v"], nil
 	}
 	w := strings.TrimSpace(val)
-	if w != "" && !strings.ContainsAny(w, "\"'[]{}=,# \t\r\n") {
+	if w != "" && !strings.ContainsAny(w, "\"'[]{}=,# \t\r\n") && !looksNumeric(w) {
 		return w, nil
 	}
 	var pe toml.ParseError
@@ -412,6 +447,18 @@ func parseSetValue(val string) (any, error) {
 		return nil, fmt.Errorf("not a TOML value: %s", pe.Message)
 	}
 	return nil, fmt.Errorf("not a TOML value: %w", err)
+}
+
+// looksNumeric reports whether w is written as a number, valid or out of
+// range (1e400, an integer beyond int64): TOML's error about it is more
+// useful than reading it as the bare word "1e400".
+func looksNumeric(w string) bool {
+	w = strings.ReplaceAll(w, "_", "")
+	if _, err := strconv.ParseFloat(w, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return true
+	}
+	_, err := strconv.ParseInt(w, 0, 64)
+	return err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // sweepName returns the spec's name key or the file's base name.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // rangeKinds are the keys of a range table, e.g. { logspace = [-6, 0, 7] }.
@@ -28,6 +29,8 @@ func tomlType(raw any) string {
 		return "a table"
 	case []map[string]any:
 		return "an array of tables"
+	case time.Time:
+		return "a date/time"
 	}
 	return fmt.Sprintf("a %T", raw)
 }

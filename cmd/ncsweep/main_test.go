@@ -26,8 +26,8 @@ dim = 8
 width = [6, 12]
 init_scale = { logspace = [-4, 0, 3] }
 [train]
-lr = 0.02
-time = 4
+lr = 0.005
+time = 2
 `
 
 func writeSpec(t *testing.T, text string) string {

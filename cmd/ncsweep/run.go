@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -56,7 +57,7 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	f.register(fs)
 	fs.StringVar(&f.out, "out", "out", "output directory (runs/*.parquet and manifest.json)")
 	fs.IntVar(&f.jobs, "jobs", defaultJobs(), "runs in parallel")
-	fs.DurationVar(&f.timeout, "timeout", 0, "per-run time limit, e.g. 10m (0: none); with train.timeout in the spec the smaller applies; a run over it gets status timeout")
+	fs.Var((*durationFlag)(&f.timeout), "timeout", "per-run time limit, a duration (10m, 90s) or seconds (600); 0: none; with train.timeout in the spec the smaller applies; a run over it gets status timeout")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "re-run runs whose earlier row is failed, diverged or timeout (their old rows are replaced)")
 	fs.IntVar(&f.flushRows, "flush-rows", results.DefaultFlushRows, "publish a Parquet part file every this many rows")
 	fs.DurationVar(&f.flushInterval, "flush-interval", results.DefaultFlushInterval, "publish buffered rows at least this often")
@@ -68,6 +69,9 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	if f.jobs < 1 {
 		return exitUsage, usagef("--jobs must be at least 1, got %d", f.jobs)
 	}
+	if f.out == "" {
+		return exitUsage, usagef("--out must name a folder")
+	}
 	if f.timeout < 0 {
 		return exitUsage, usagef("--timeout must not be negative, got %v", f.timeout)
 	}
@@ -77,6 +81,7 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var signalled atomic.Int32
+	var writing atomic.Bool // set once the output may be touched
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -89,6 +94,11 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 			if !signalled.CompareAndSwap(0, code) {
 				fmt.Fprintf(stderr, "\nncsweep: second signal (%v), exiting at once; published part files are whole, buffered runs are lost\n", s)
 				os.Exit(int(signalled.Load()))
+			}
+			if !writing.Load() {
+				// Still reading the spec or preparing data: nothing to save.
+				fmt.Fprintf(stderr, "\nncsweep: %v: interrupted before any run started; nothing written\n", s)
+				os.Exit(int(code))
 			}
 			fmt.Fprintf(stderr, "\nncsweep: %v: starting no more runs, cancelling runs in flight, saving finished runs (signal again to exit at once)\n", s)
 			stop()
@@ -130,10 +140,21 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	if err := preflight(todo, cache); err != nil {
 		return exitUsage, usageError{err}
 	}
+	// From here on the output is touched: a signal stops the sweep
+	// gracefully, saving what finished.
+	writing.Store(true)
 	if code := signalled.Load(); code != 0 {
 		fmt.Fprintf(stderr, "ncsweep: interrupted before any run started; nothing written\n")
 		return int(code), nil
 	}
+	unlock, err := results.LockShard(f.out, shard.String())
+	if errors.Is(err, results.ErrShardBusy) {
+		return exitUsage, usageError{fmt.Errorf("%w (wait for it, or run another shard)", err)}
+	}
+	if err != nil {
+		return exitRunsFailed, fmt.Errorf("opening output %s: %w", f.out, err)
+	}
+	defer unlock()
 
 	started := time.Now().UTC()
 	host, _ := os.Hostname()
@@ -280,18 +301,30 @@ func previousRows(out string) (previous, error) {
 	return p, nil
 }
 
-// preflight builds the dataset of the first run of each data source (kind and
-// path), which reads and checks every data file a sweep will use.
+// preflight builds the dataset of the first run of each data source (kind,
+// path and test path), which reads and checks every data file a sweep will
+// use, and the initial network of the first run of each pair of init files,
+// which reads and checks those files against the data's shape.
 func preflight(runs []sweep.RunConfig, cache *sweep.DatasetCache) error {
-	seen := map[string]bool{}
+	seenData, seenInit := map[string]bool{}, map[string]bool{}
 	for _, r := range runs {
-		src := r.Spec.Data.Kind + "\x00" + r.Spec.Data.Path
-		if seen[src] {
+		d := r.Spec.Data
+		src := d.Kind + "\x00" + d.Path + "\x00" + d.TestPath
+		initSrc := r.Spec.Model.InitW + "\x00" + r.Spec.Model.InitV + "\x00" + src
+		needInit := r.Spec.Model.Init == "file" && !seenInit[initSrc]
+		if seenData[src] && !needInit {
 			continue
 		}
-		seen[src] = true
-		if _, err := cache.Get(r.Spec); err != nil {
+		seenData[src] = true
+		data, err := cache.Get(r.Spec)
+		if err != nil {
 			return fmt.Errorf("run %s: %w", r.ID, err)
+		}
+		if needInit {
+			seenInit[initSrc] = true
+			if _, err := core.InitializeFor(r.Spec, data); err != nil {
+				return fmt.Errorf("run %s: %w", r.ID, err)
+			}
 		}
 	}
 	return nil
@@ -305,4 +338,26 @@ func partPrefix(s sweep.Shard, t time.Time) string {
 		t.Format("20060102T150405Z"),
 		fmt.Sprint(os.Getpid()),
 	}, "-")
+}
+
+// durationFlag is a time.Duration flag that also takes plain seconds, as
+// the spec key train.timeout does.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(v string) error {
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || secs > 1e9 || secs != secs {
+			return fmt.Errorf("%q: want a duration such as 10m or a number of seconds", v)
+		}
+		*d = durationFlag(time.Duration(secs * float64(time.Second)))
+		return nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q: want a duration such as 10m or a number of seconds", v)
+	}
+	*d = durationFlag(x)
+	return nil
 }
