@@ -25,8 +25,8 @@ dim = 6
 width = [8, 16]
 init_scale = [1e-3, 1]
 [train]
-lr = 0.05
-time = 5
+lr = 0.01
+time = 2
 `
 
 // slurmSlowSpec has, for each seed, two runs of milliseconds and two that
