@@ -87,3 +87,22 @@ func lossAfter(t *testing.T, spec Spec, data *Dataset, steps int64) float64 {
 	}
 	return *res.Final.Loss
 }
+
+// TestPredictNoClassOnTies checks the prediction rule: an output of exactly
+// 0 (one output) or a tie for the largest output (K outputs) names no class,
+// so that a dead network is never scored as right on one class.
+func TestPredictNoClassOnTies(t *testing.T) {
+	cases := []struct {
+		f    []float64
+		want int
+	}{
+		{[]float64{0.5}, 0}, {[]float64{-0.5}, 1}, {[]float64{0}, -1},
+		{[]float64{1, 3, 2}, 1}, {[]float64{3, 3, 2}, -1}, {[]float64{0, 0, 0}, -1}, {[]float64{2, 1, 2, 5}, 3},
+		{[]float64{math.NaN(), 1}, -1}, // non-finite outputs name no class
+	}
+	for _, c := range cases {
+		if got := predict(c.f); got != c.want {
+			t.Errorf("predict(%v) = %d, want %d", c.f, got, c.want)
+		}
+	}
+}

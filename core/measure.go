@@ -43,8 +43,9 @@ const negligibleScatter = 1e-26
 //     network (Out = 1, K = 2) C is 1 x 2 and both NC3 and NC3Paper compare
 //     C/|C| with [1, -1]/sqrt(2): the paper gives no other binary target, so
 //     NC3Paper = NC3 there. nil when C = 0;
-//   - NC4 is the fraction of points whose network prediction (Out = 1:
-//     class 0 iff f > 0; Out = K: argmax f, ties to the lowest index)
+//   - NC4 is the fraction of points whose network prediction (predict:
+//     Out = 1: class 0 iff f > 0, class 1 iff f < 0; Out = K: the unique
+//     argmax of f; f = 0 or a tie is no class and never agrees)
 //     equals the nearest class mean argmin_k |phi_i - mu_k| (ties to the
 //     lowest index); nil when all class means are equal, since the
 //     nearest-mean rule then ties everywhere;
@@ -428,20 +429,7 @@ func ncmAgreement(net *Network, phi []float64, y []int, n, k int, mu []float64) 
 				ncm, best = c, d
 			}
 		}
-		var pred int
-		if out == 1 {
-			if !(f[i] > 0) {
-				pred = 1
-			}
-		} else {
-			fi := f[i*out : (i+1)*out]
-			for c := 1; c < out; c++ {
-				if fi[c] > fi[pred] {
-					pred = c
-				}
-			}
-		}
-		if pred == ncm {
+		if predict(f[i*out:(i+1)*out]) == ncm {
 			agree++
 		}
 	}

@@ -260,8 +260,10 @@ type evaluation struct {
 }
 
 // evaluate passes the split through the network in chunks that fit the
-// trainer's scratch. Prediction: for one output, class 0 iff f > 0; for K
-// outputs, the first index of the largest output. When sep is not nil (it
+// trainer's scratch. Prediction (predict): for one output, class 0 iff
+// f > 0 and class 1 iff f < 0; for K outputs, the unique largest output; an
+// output of exactly 0, or a tie, predicts no class and is never correct
+// (so a dead network scores 0, not the share of one class). When sep is not nil (it
 // must have been reset) it records which classes each neuron fires on.
 func (t *trainer) evaluate(s *Split, sep *separationTracker) evaluation {
 	net := t.net
@@ -286,19 +288,29 @@ func (t *trainer) evaluate(s *Split, sep *separationTracker) evaluation {
 	return ev
 }
 
-// predict is the class the outputs f of one point vote for.
+// predict is the class the outputs f of one point vote for, or -1 when
+// they name none (f = 0 for one output, a tie for the largest of K).
 func predict(f []float64) int {
 	if len(f) == 1 {
-		if f[0] > 0 {
+		switch {
+		case f[0] > 0:
 			return 0
+		case f[0] < 0:
+			return 1
 		}
-		return 1
+		return -1 // f = 0 (a dead network, a zero input): no class
 	}
-	best := 0
-	for k, v := range f {
-		if v > f[best] {
-			best = k
+	best, tied := 0, false
+	for k, v := range f[1:] {
+		switch {
+		case v > f[best]:
+			best, tied = k+1, false
+		case v == f[best]:
+			tied = true
 		}
+	}
+	if tied || f[best] != f[best] {
+		return -1 // a tie for the largest output: no class
 	}
 	return best
 }

@@ -40,12 +40,22 @@ func lockFile(path string) (unlock func(), err error) {
 // process holds the lock. File systems that refuse flock give no lock and
 // no error, as in lockFile.
 func tryLockFile(path string) (unlock func(), busy bool, err error) {
+	return tryFlock(path, syscall.LOCK_EX)
+}
+
+// tryLockFileShared is tryLockFile with a shared lock: several holders
+// may share it, and it makes an exclusive tryLockFile busy.
+func tryLockFileShared(path string) (unlock func(), busy bool, err error) {
+	return tryFlock(path, syscall.LOCK_SH)
+}
+
+func tryFlock(path string, how int) (unlock func(), busy bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, false, fmt.Errorf("open lock file: %w", err)
 	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err != syscall.EINTR {
 			break
 		}

@@ -8,3 +8,8 @@ func lockFile(path string) (unlock func(), err error) { return func() {}, nil }
 
 // tryLockFile is a no-op where flock is unavailable.
 func tryLockFile(path string) (unlock func(), busy bool, err error) { return func() {}, false, nil }
+
+// tryLockFileShared is a no-op where flock is unavailable.
+func tryLockFileShared(path string) (unlock func(), busy bool, err error) {
+	return func() {}, false, nil
+}

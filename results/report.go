@@ -454,6 +454,9 @@ type timeMetric struct {
 	absent  string // why a run has no value
 	get     func(Row) *float64
 	figName string
+	// unresolved, when set, marks runs whose value is below the
+	// integrator's resolution: left out of the fit and counted apart.
+	unresolved func(Row) bool
 }
 
 var (
@@ -462,6 +465,11 @@ var (
 		theory: "SCIENCE.md says T* is of order log(1/ε); measured, T* converges to a constant as ε -> 0 (the alignment is done in O(1) time with a balanced start): log(1/ε) bounds T* from above.",
 		absent: "no ok run reached inter-class separation (T* is null in every one)",
 		get:    func(r Row) *float64 { return r.SeparationTime }, figName: FigTStar,
+		// gd and sgd see separation at step resolution: T* at the first
+		// step only says T* <= lr (sgd: lr/n), not where it is.
+		unresolved: func(r Row) bool {
+			return r.TrainMethod != "flow" && r.SeparationStep != nil && *r.SeparationStep == 1
+		},
 	}
 	escapeMetric = timeMetric{
 		sym: "T_esc", title: "Escape time T_esc (loss at half its initial value)",
@@ -478,6 +486,7 @@ type lineFit struct {
 	Slope, Intercept float64
 	R2               float64 // NaN when y is constant
 	Excluded         int     // ok runs without a value
+	Unresolved       int     // ok runs whose value is below the integrator's resolution
 	Reason           string  // why there is no fit; empty when there is one
 	points           []fitPoint
 	distinctX        int
@@ -539,6 +548,10 @@ func (rep *reportData) timeFit(tm timeMetric) lineFit {
 				fit.Excluded++
 				continue
 			}
+			if tm.unresolved != nil && tm.unresolved(r) {
+				fit.Unresolved++
+				continue
+			}
 			x := math.Log(1 / r.ModelInitScale)
 			xs = append(xs, x)
 			ys = append(ys, *v)
@@ -553,6 +566,8 @@ func (rep *reportData) timeFit(tm timeMetric) lineFit {
 	switch {
 	case len(rep.ok) == 0:
 		fit.Reason = "no ok runs"
+	case fit.N == 0 && fit.Unresolved > 0:
+		fit.Reason = fmt.Sprintf("every ok run with a %s has it at the first integrator step (%d runs), below the step size's resolution: use train.method = \"flow\" or a smaller train.lr", tm.sym, fit.Unresolved)
 	case fit.N == 0:
 		fit.Reason = tm.absent
 	case !ok:
@@ -887,6 +902,9 @@ func (rep *reportData) writeTimeFit(md *bytes.Buffer, tm timeMetric, fit lineFit
 		return
 	}
 	fmt.Fprintf(md, "%s fit: %s (n = %d runs; %d ok run(s) without %s excluded).\n", tm.sym, fit.text(), fit.N, fit.Excluded, tm.sym)
+	if fit.Unresolved > 0 {
+		fmt.Fprintf(md, "\n%d more run(s) have %s at the first integrator step, below the step size's resolution: left out of the fit (use train.method = \"flow\" or a smaller train.lr to place them).\n", fit.Unresolved, tm.sym)
+	}
 	if len(rep.series) < 2 {
 		return
 	}

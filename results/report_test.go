@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -278,5 +279,27 @@ func checkSVG(t *testing.T, path string) {
 	}
 	if root != "svg" {
 		t.Errorf("%s: root element %q, want svg", path, root)
+	}
+}
+
+// TestTStarAtFirstStepLeftOutOfFit checks that a gd run whose T* is its
+// first step (below the step size's resolution) is counted apart and left
+// out of the T* fit, while flow runs at step 1 and gd runs later are kept.
+func TestTStarAtFirstStepLeftOutOfFit(t *testing.T) {
+	var rows []Row
+	for i, eps := range []float64{1e-4, 1e-3, 1e-2, 1e-1} {
+		r := Row{RunID: "g" + strconv.Itoa(i), Status: "ok", ModelWidth: 8, ModelInitScale: eps, TrainMethod: "gd",
+			SeparationTime: fp(1 + 2*math.Log(1/eps)), SeparationStep: ip(50)}
+		rows = append(rows, r)
+	}
+	first := Row{RunID: "first", Status: "ok", ModelWidth: 8, ModelInitScale: 1, TrainMethod: "gd", SeparationTime: fp(0.01), SeparationStep: ip(1)}
+	flow := Row{RunID: "flow", Status: "ok", ModelWidth: 8, ModelInitScale: 0.5, TrainMethod: "flow", SeparationTime: fp(1 + 2*math.Log(2)), SeparationStep: ip(1)}
+	rep := newReportData(append(rows, first, flow), nil)
+	fit := rep.timeFit(tStarMetric)
+	if fit.Unresolved != 1 || fit.N != 5 {
+		t.Fatalf("unresolved %d, n %d; want 1 and 5", fit.Unresolved, fit.N)
+	}
+	if math.Abs(fit.Slope-2) > 1e-12 || math.Abs(fit.Intercept-1) > 1e-12 {
+		t.Errorf("fit %v + %v ln(1/eps), want 1 + 2 ln(1/eps)", fit.Intercept, fit.Slope)
 	}
 }

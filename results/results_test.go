@@ -200,6 +200,11 @@ func TestNewRow(t *testing.T) {
 	if r.Assumption3 != nil || r.Assumption4 == nil || *r.Assumption4 || r.A4GroupSizes != nil {
 		t.Errorf("init checks: a3 %v a4 %v sizes %v", r.Assumption3, r.Assumption4, r.A4GroupSizes)
 	}
+	data.Notes = []string{"stats: 1 training point(s) have norm zero"}
+	if got := NewRow(run, data, res, meta).Notes; got != "data: stats: 1 training point(s) have norm zero; a; b" {
+		t.Errorf("notes with dataset notes: %q", got)
+	}
+	data.Notes = nil
 	if r.DataDim != 784 {
 		t.Errorf("data_dim %d, want the configured 784 when the dataset has no D", r.DataDim)
 	}

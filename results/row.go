@@ -39,7 +39,7 @@ type Row struct {
 	SpecHash  string    `parquet:"spec_hash"`
 	Status    string    `parquet:"status"`                                         // core.Status* value
 	Error     string    `parquet:"error"`                                          // empty if none
-	Notes     string    `parquet:"notes"`                                          // core notes joined with "; "
+	Notes     string    `parquet:"notes"`                                          // the dataset's notes ("data: ...") then the run's, joined with "; "
 	StartedAt time.Time `parquet:"started_at,optional,timestamp(microsecond:utc)"` // UTC; zero = null
 	DurationS float64   `parquet:"duration_s"`                                     // wall-clock seconds
 	Host      string    `parquet:"host"`
@@ -198,7 +198,7 @@ func NewRow(run sweep.RunConfig, data *core.Dataset, res core.Result, meta RunMe
 		SpecHash:  meta.SpecHash,
 		Status:    res.Status,
 		Error:     res.Error,
-		Notes:     strings.Join(res.Notes, "; "),
+		Notes:     strings.Join(append(dataNotes(data), res.Notes...), "; "),
 		StartedAt: meta.StartedAt.UTC().Truncate(time.Microsecond),
 		DurationS: meta.Duration.Seconds(),
 		Host:      meta.Host,
@@ -457,4 +457,17 @@ func dataDim(s core.Spec, data *core.Dataset) int64 {
 		return int64(data.Train.D)
 	}
 	return int64(s.Data.Dim)
+}
+
+// dataNotes are the dataset's notes (how it was built, points left out of
+// the statistics, why no theory), prefixed "data: ".
+func dataNotes(data *core.Dataset) []string {
+	if data == nil {
+		return nil
+	}
+	out := make([]string, 0, len(data.Notes))
+	for _, n := range data.Notes {
+		out = append(out, "data: "+n)
+	}
+	return out
 }

@@ -9,17 +9,21 @@ import (
 	"github.com/ncsweep/ncsweep/results"
 )
 
-// TestSameShardTwiceRefused holds shard 0/1 of an output folder as another
-// process would and checks that a second writer of that shard is refused
-// (exit 2, nothing written) while another shard may run.
+// TestSameShardTwiceRefused holds shard 0/2 of an output folder as another
+// process would and checks that a second writer of that shard, or of a
+// whole-grid run that shares its runs, is refused (exit 2, nothing written)
+// while the other shard of the same layout may run.
 func TestSameShardTwiceRefused(t *testing.T) {
 	spec := writeSpec(t, tinySpec)
 	out := filepath.Join(t.TempDir(), "out")
-	unlock, err := results.LockShard(out, "0/1")
+	unlock, err := results.LockShard(out, "0/2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
+	if code, _, stderr := runCLI(t, "run", spec, "--out", out, "--quiet", "--shard", "0/2"); code != exitUsage || !strings.Contains(stderr, "another ncsweep process") {
+		t.Fatalf("same shard: exit %d, want 2 naming the other process:\n%s", code, stderr)
+	}
 	code, _, stderr := runCLI(t, "run", spec, "--out", out, "--quiet")
 	if code != exitUsage || !strings.Contains(stderr, "another ncsweep process") {
 		t.Fatalf("exit %d, want 2 naming the other process:\n%s", code, stderr)
@@ -69,5 +73,23 @@ func TestEmptyOutRefused(t *testing.T) {
 	code, _, stderr := runCLI(t, "run", writeSpec(t, tinySpec), "--out", "")
 	if code != exitUsage || !strings.Contains(stderr, "--out") {
 		t.Fatalf("exit %d, want 2 about --out:\n%s", code, stderr)
+	}
+}
+
+// TestResumeOverFailedRunsExits1 checks that a resume that skips runs whose
+// rows are not ok still exits 1 (the sweep is not all ok), and says how to
+// retry them.
+func TestResumeOverFailedRunsExits1(t *testing.T) {
+	spec := writeSpec(t, tinySpec)
+	out := filepath.Join(t.TempDir(), "out")
+	// A learning rate that makes the init-scale-1 runs diverge.
+	args := []string{"run", spec, "--out", out, "--quiet", "--set", "train.lr=5", "--set", "train.time=50"}
+	code, _, stderr := runCLI(t, args...)
+	if code != exitRunsFailed || !strings.Contains(stderr, "diverged") {
+		t.Fatalf("first run: exit %d, want 1 with diverged runs:\n%s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, args...)
+	if code != exitRunsFailed || !strings.Contains(stderr, "--retry-failed") {
+		t.Errorf("resume over diverged rows: exit %d, want 1 pointing at --retry-failed:\n%s", code, stderr)
 	}
 }

@@ -132,6 +132,14 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 		}
 	}
 	skipped := len(runs) - len(todo)
+	// Skipped runs whose row is not ok keep the exit status at 1: the
+	// sweep is not done until every planned run is ok.
+	skippedNotOK := 0
+	for _, r := range runs {
+		if st, seen := prev.status[r.ID]; seen && st != core.StatusOK && !retry[r.ID] {
+			skippedNotOK++
+		}
+	}
 
 	// Build one dataset per data source before anything is written, so that
 	// missing or broken data files are an input error (exit 2) that leaves
@@ -239,7 +247,10 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 	if code := signalled.Load(); code != 0 {
 		return int(code), nil
 	}
-	if len(todo) > counts[core.StatusOK] {
+	if skippedNotOK > 0 {
+		fmt.Fprintf(stderr, "ncsweep: %d earlier runs of this plan are not ok (failed, diverged or timeout); --retry-failed runs them again\n", skippedNotOK)
+	}
+	if len(todo) > counts[core.StatusOK] || skippedNotOK > 0 {
 		return exitRunsFailed, nil
 	}
 	return exitOK, nil
@@ -349,7 +360,7 @@ func (d *durationFlag) String() string { return time.Duration(*d).String() }
 func (d *durationFlag) Set(v string) error {
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
 		if secs < 0 || secs > 1e9 || secs != secs {
-			return fmt.Errorf("%q: want a duration such as 10m or a number of seconds", v)
+			return fmt.Errorf("%q: want a non-negative duration such as 10m or a number of seconds up to 1e9", v)
 		}
 		*d = durationFlag(time.Duration(secs * float64(time.Second)))
 		return nil

@@ -252,8 +252,8 @@ func TestRetryFailedKeepsOneRowPerRun(t *testing.T) {
 	write("old-b", onlyFailed)
 
 	code, _, stderr := runCLI(t, "run", spec, "--out", out, "--quiet")
-	if code != 0 || !strings.Contains(stderr, "12 skipped") {
-		t.Fatalf("resume without --retry-failed: exit %d, want 0 with 12 skipped\n%s", code, stderr)
+	if code != exitRunsFailed || !strings.Contains(stderr, "12 skipped") || !strings.Contains(stderr, "--retry-failed") {
+		t.Fatalf("resume without --retry-failed: exit %d, want 1 (earlier runs not ok) with 12 skipped\n%s", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "run", spec, "--out", out, "--quiet", "--retry-failed")
 	if code != 0 {
