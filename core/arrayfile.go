@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -62,24 +61,17 @@ func ReadMatrixFile(path string) (*Matrix, error) {
 // is never silently taken for a header. An empty file is an error, and so
 // is a line longer than MaxLineBytes (the reader never buffers more).
 func ReadCSVMatrix(r io.Reader) (*Matrix, error) {
-	ll := newLineLimitReader(r, MaxLineBytes)
-	cr := csv.NewReader(bufio.NewReader(ll))
-	cr.Comment = '#'
-	cr.ReuseRecord = true
+	records := newCSVRecords(r, '#')
 	m := &Matrix{}
 	first := true
 	for {
-		rec, err := cr.Read()
-		if ll.err != nil {
-			return nil, fmt.Errorf("csv: %w", ll.err)
-		}
+		rec, line, err := records.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("csv: %w", err)
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
 		if first {
 			first = false
 			numeric := 0

@@ -244,6 +244,39 @@ func openDataFile(path string) (*os.File, int64, error) {
 	return f, st.Size(), nil
 }
 
+// csvRecords reads CSV records through a lineLimitReader, so that no line
+// longer than MaxLineBytes is ever buffered, and reports each record's line.
+type csvRecords struct {
+	ll *lineLimitReader
+	cr *csv.Reader
+}
+
+// newCSVRecords reads r; comment, when not 0, starts comment lines.
+func newCSVRecords(r io.Reader, comment rune) *csvRecords {
+	ll := newLineLimitReader(r, MaxLineBytes)
+	cr := csv.NewReader(bufio.NewReader(ll))
+	cr.Comment = comment
+	cr.ReuseRecord = true
+	return &csvRecords{ll: ll, cr: cr}
+}
+
+// next returns the next record (reused by the following call) and its line
+// number, or io.EOF at the end. Errors name the problem and the line.
+func (c *csvRecords) next() (rec []string, line int, err error) {
+	rec, err = c.cr.Read()
+	if c.ll.err != nil {
+		return nil, 0, fmt.Errorf("csv: %w", c.ll.err)
+	}
+	if err == io.EOF {
+		return nil, 0, io.EOF
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("csv: %w", err) // includes wrong field counts, with the line
+	}
+	line, _ = c.cr.FieldPos(0)
+	return rec, line, nil
+}
+
 // lineLimitReader passes r through and fails, with err, as soon as one line
 // (the bytes between two '\n') is longer than max bytes, so a CSV reader
 // never buffers an unbounded line.
@@ -309,18 +342,13 @@ func readCSVTableFile(path, label string) (*table, error) {
 // must all have the header's number of fields; cells are trimmed of spaces.
 // A line longer than MaxLineBytes is an error.
 func readCSVTable(r io.Reader, label string) (*table, error) {
-	ll := newLineLimitReader(r, MaxLineBytes)
-	cr := csv.NewReader(bufio.NewReader(ll))
-	cr.ReuseRecord = true
-	head, err := cr.Read()
-	if ll.err != nil {
-		return nil, fmt.Errorf("csv: %w", ll.err)
-	}
+	records := newCSVRecords(r, 0)
+	head, _, err := records.next()
 	if err == io.EOF {
 		return nil, errors.New("csv: empty file (want a header row naming the columns)")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("csv: %w", err)
+		return nil, err
 	}
 	cols := make([]string, len(head))
 	for i, h := range head {
@@ -332,17 +360,13 @@ func readCSVTable(r io.Reader, label string) (*table, error) {
 		return nil, fmt.Errorf("csv header: %w", err)
 	}
 	for {
-		rec, err := cr.Read()
-		if ll.err != nil {
-			return nil, fmt.Errorf("csv: %w", ll.err)
-		}
+		rec, line, err := records.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("csv: %w", err) // includes wrong field counts, with the line
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
 		where := fmt.Sprintf("line %d (row %d)", line, len(t.Y)+1)
 		for c, cell := range rec {
 			cell = strings.TrimSpace(cell)
