@@ -28,5 +28,9 @@ func BuildDataset(spec DataSpec, seed uint64) (*Dataset, error) {
 	st, notes := computeStats(&d.Train, d.K)
 	d.Stats = st
 	d.Notes = append(d.Notes, notes...)
+	if sp, note := sparseForTraining(&d.Train); sp != nil {
+		d.Train.sparse = sp
+		d.Notes = append(d.Notes, note)
+	}
 	return d, nil
 }

@@ -5,6 +5,10 @@ type Split struct {
 	N, D int
 	X    []float64
 	Y    []int
+	// sparse, when not nil, is X in sparse form (sparse.go), which training
+	// uses instead of X; BuildDataset sets it for data with few distinct
+	// entries per column (MNIST), and code that changes X must drop it.
+	sparse *sparseRows
 }
 
 // Row returns point i as a slice aliasing X.

@@ -103,7 +103,7 @@ func (t *trainer) runFlow(ctx context.Context, fs flowSettings, rk *rkTableau) t
 	dw := len(net.W)
 	np := dw + len(net.V)
 	ns := len(rk.a)
-	x, y := t.data.X, t.data.Y
+	x, rows, y := t.fullBatch()
 
 	// y0 holds theta_n; cur is where stages are evaluated (net aliases it).
 	y0 := make([]float64, np)
@@ -125,7 +125,7 @@ func (t *trainer) runFlow(ctx context.Context, fs flowSettings, rk *rkTableau) t
 	// eval computes the gradient at cur into stages[i].
 	eval := func(i int) float64 {
 		t.gW, t.gV = stages[i][:dw:dw], stages[i][dw:]
-		l := t.gradient(x, y, 1)
+		l := t.gradient(x, rows, y, 1)
 		losses[i] = l
 		return l
 	}

@@ -46,6 +46,19 @@ func gemm256T(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc i
 //go:noescape
 func dot256(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, accum int, mr int, nv int)
 
+// gemm{512,256}PI compute an mr x (nv vectors) tile of C like
+// gemm{512,256}T, except that step t of the sum reads row list[t] of B
+// (list holds k int32 row indices): A is a packed panel whose step t holds
+// the tile's mr entries at a[t*lda:], B is any matrix and list picks its
+// rows. They serve the sparse training step (sparse_amd64.go), where the
+// panel packs the nonzero part of a few sparse rows or columns.
+
+//go:noescape
+func gemm512PI(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, flags int, mr int, nv int, mk *float64, list *int32)
+
+//go:noescape
+func gemm256PI(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, flags int, mr int, nv int, mk *float64, list *int32)
+
 // cpuid executes CPUID with the given leaf and sub-leaf.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 

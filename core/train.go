@@ -22,8 +22,14 @@ type trainer struct {
 	z, a, dA []float64 // cap x H: pre-activations, features, d loss / d features
 	f, g     []float64 // cap x Out: outputs, d loss / d outputs
 	gW, gV   []float64 // D x H and Out x H gradients
-	xb       []float64 // cap x D gathered mini-batch (sgd)
+	xb       []float64 // cap x D gathered mini-batch (sgd, dense inputs)
 	yb       []int     // cap gathered labels (sgd)
+
+	// sp, when not nil, runs the products of steps on the sparse form of
+	// the training inputs (sparse.go), reading rows in place; allRows is
+	// 0..N-1 for full-batch steps.
+	sp            *sparseStep
+	allRows, allY []int
 
 	steps, gradEvals int64
 	gfTime           float64
@@ -50,26 +56,56 @@ func newTrainer(net *Network, loss lossFunc, data *Split, capacity int) *trainer
 	t.g = make([]float64, capacity*out)
 	t.gW = make([]float64, d*h)
 	t.gV = make([]float64, out*h)
+	if sp := data.sparse; sp != nil && sp.n == data.N && sp.d == d {
+		t.sp = newSparseStep(sp, bestGemmKernel, h)
+	}
 	return t
 }
 
-// gradient computes, for the nb points x (nb x D row-major) with labels y,
-// the loss gradient scale * d(sum_i l_i)/d(W, V) into gW and gV and returns
-// the unscaled summed loss sum_i l_i. It follows the chain rule with
+// fullBatch returns the arguments of gradient for the whole training split:
+// its dense X, or, when it is sparse, its rows in class order (the order
+// the sparse step takes them in, classOrder) with their labels.
+func (t *trainer) fullBatch() (x []float64, rows []int, y []int) {
+	if t.sp == nil {
+		return t.data.X, nil, t.data.Y
+	}
+	if t.allRows == nil {
+		t.allRows = make([]int, t.data.N)
+		for i := range t.allRows {
+			t.allRows[i] = i
+		}
+		t.allRows = t.sp.classOrder(t.allRows, t.data.Y)
+		t.allY = make([]int, t.data.N)
+		for r, i := range t.allRows {
+			t.allY[r] = t.data.Y[i]
+		}
+	}
+	return nil, t.allRows, t.allY
+}
+
+// gradient computes, for the nb points with labels y, the loss gradient
+// scale * d(sum_i l_i)/d(W, V) into gW and gV and returns the unscaled
+// summed loss sum_i l_i. The points are the rows of x (nb x D row-major),
+// or, when rows is not nil, the training rows with those indices read in
+// place from the sparse form t.sp. It follows the chain rule with
 // relu'(0) = 0:
 //
 //	Z = X W, A = relu(Z), F = A V^T, G = scale dl/dF,
 //	grad V = G^T A, dA = (G V) masked by Z > 0, grad W = X^T dA.
 //
 // When the loss is not finite the gradients are left unspecified.
-func (t *trainer) gradient(x []float64, y []int, scale float64) float64 {
+func (t *trainer) gradient(x []float64, rows []int, y []int, scale float64) float64 {
 	net := t.net
 	nb, d, h, out := len(y), net.D, net.H, net.Out
 	a, dA := t.a[:nb*h], t.dA[:nb*h]
 	f, g := t.f[:nb*out], t.g[:nb*out]
 	// A = relu(X W), the ReLU applied as the kernel stores the product (so
 	// A > 0 exactly where the pre-activation is > 0).
-	gemmReLU(blas.NoTrans, blas.NoTrans, nb, h, d, x, d, net.W, h, a, h)
+	if rows != nil {
+		t.sp.forwardReLU(rows, net.W, h, a)
+	} else {
+		gemmReLU(blas.NoTrans, blas.NoTrans, nb, h, d, x, d, net.W, h, a, h)
+	}
 	gemm(blas.NoTrans, blas.Trans, nb, out, h, 1, a, h, net.V, h, 0, f, out)
 	l := t.loss(f, y, out, scale, g)
 	t.gradEvals++
@@ -79,7 +115,11 @@ func (t *trainer) gradient(x []float64, y []int, scale float64) float64 {
 	gemm(blas.Trans, blas.NoTrans, out, h, nb, 1, g, out, a, h, 0, t.gV, h)
 	// dA = (G V) masked by the active features (relu'(0) = 0), in one pass.
 	gemmMasked(blas.NoTrans, blas.NoTrans, nb, h, out, g, out, net.V, h, dA, h, a)
-	gemm(blas.Trans, blas.NoTrans, d, h, nb, 1, x, d, dA, h, 0, t.gW, h)
+	if rows != nil {
+		t.sp.backward(rows, dA, h, t.gW)
+	} else {
+		gemm(blas.Trans, blas.NoTrans, d, h, nb, 1, x, d, dA, h, 0, t.gW, h)
+	}
 	return l
 }
 
@@ -140,7 +180,7 @@ func (t *trainer) weightsFinite() bool { return finite(t.net.W) && finite(t.net.
 // runGD takes steps full-batch gradient steps of size lr on the summed loss;
 // each advances gradient-flow time by lr.
 func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutcome {
-	x, y := t.data.X, t.data.Y
+	x, rows, y := t.fullBatch()
 	every := checkEvery(len(y), t.net.D, t.net.H, t.net.Out)
 	for s := int64(0); s < steps; s++ {
 		if s%every == 0 {
@@ -151,7 +191,7 @@ func (t *trainer) runGD(ctx context.Context, steps int64, lr float64) trainOutco
 				return *t.diverged("weights")
 			}
 		}
-		l := t.gradient(x, y, 1)
+		l := t.gradient(x, rows, y, 1)
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return *t.diverged("loss")
 		}
@@ -207,12 +247,24 @@ func (t *trainer) runSGD(ctx context.Context, epochs, batch int, lr float64, see
 			}
 			hi := min(lo+batch, n)
 			nb := hi - lo
-			xb, yb := t.xb[:nb*d], t.yb[:nb]
+			yb := t.yb[:nb]
+			var xb []float64
+			var rows []int
+			if t.sp != nil {
+				// Read in place (no copy of the batch), in class order
+				// (classOrder).
+				rows = t.sp.classOrder(perm[lo:hi], t.data.Y)
+			}
 			for r, i := range perm[lo:hi] {
-				copy(xb[r*d:(r+1)*d], t.data.X[i*d:(i+1)*d])
 				yb[r] = t.data.Y[i]
 			}
-			if l := t.gradient(xb, yb, 1/float64(nb)); math.IsNaN(l) || math.IsInf(l, 0) {
+			if t.sp == nil {
+				xb = t.xb[:nb*d]
+				for r, i := range perm[lo:hi] {
+					copy(xb[r*d:(r+1)*d], t.data.X[i*d:(i+1)*d])
+				}
+			}
+			if l := t.gradient(xb, rows, yb, 1/float64(nb)); math.IsNaN(l) || math.IsInf(l, 0) {
 				return *t.diverged("batch loss")
 			}
 			t.step(lr)
@@ -233,9 +285,11 @@ func (t *trainer) train(ctx context.Context, ts TrainSpec, seed uint64) trainOut
 		return t.runGD(ctx, gdSteps(ts), ts.LR)
 	case "sgd":
 		b := min(ts.Batch, t.data.N)
-		if len(t.xb) < b*t.data.D {
-			t.xb = make([]float64, b*t.data.D)
+		if len(t.yb) < b {
 			t.yb = make([]int, b)
+		}
+		if t.sp == nil && len(t.xb) < b*t.data.D {
+			t.xb = make([]float64, b*t.data.D)
 		}
 		return t.runSGD(ctx, ts.Epochs, b, ts.LR, seed)
 	case "flow":

@@ -102,7 +102,7 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			}
 			fn, _ := lossFor(c.loss)
 			tr = newTrainer(net, fn, &data, n)
-			tr.gradient(data.X, data.Y, 1)
+			tr.gradient(data.X, nil, data.Y, 1)
 			pre := make([]float64, n*h)
 			net.PreActivations(data.X, n, pre)
 			minAbs, active := math.Inf(1), 0
@@ -145,7 +145,7 @@ func TestGradientFiniteDifferences(t *testing.T) {
 			}
 		}
 		// The batch scale multiplies the gradient.
-		tr.gradient(data.X, data.Y, 1.0/n)
+		tr.gradient(data.X, nil, data.Y, 1.0/n)
 		maxW := 0.0
 		for _, g := range gW {
 			maxW = math.Max(maxW, math.Abs(g))
@@ -473,7 +473,7 @@ func benchmarkStep(b *testing.B, loss string, k, per, d, h int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tr.gradient(data.Train.X, data.Train.Y, 1)
+		tr.gradient(data.Train.X, nil, data.Train.Y, 1)
 		tr.step(1e-3)
 	}
 }
@@ -500,7 +500,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 		fn, _ := lossFor(loss)
 		tr := newTrainer(net, fn, &data.Train, data.Train.N)
 		if a := testing.AllocsPerRun(20, func() {
-			tr.gradient(data.Train.X, data.Train.Y, 1)
+			tr.gradient(data.Train.X, nil, data.Train.Y, 1)
 			tr.step(1e-3)
 		}); a != 0 {
 			t.Errorf("%s: %v allocations per step", loss, a)

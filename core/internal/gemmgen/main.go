@@ -18,6 +18,13 @@
 //   - dot: an mr x nr tile of C = alpha * A B^T (+ C) for small n, vectorized
 //     along k with one accumulator per entry of C and a fixed-order
 //     horizontal sum at the end.
+//   - gemm PI (panel, indexed): the gemm tile with A read from a packed
+//     panel as in mode T and step t of the sum reading row list[t] of B:
+//     the forward product of the sparse training step, which sums only
+//     over a tile's nonzero columns (core/sparse.go).
+//   - spupd: for each t, row list[t] of C += (panel step t) times a tile of
+//     B held in registers: the sparse step's backward product, scattered
+//     onto the rows of X^T dA the tile touches.
 //
 // Every kernel sums in a fixed order that depends only on the shapes, so
 // results are bit-for-bit reproducible for a given kernel.
@@ -102,14 +109,14 @@ func (g *gen) tailMask(s isa, ymm string) {
 // aRow returns the address of row r of the A tile at the current k in mode
 // N (rows lda apart) or T (entries contiguous).
 func aRow(mode byte, r int) string {
-	if mode == 'T' {
+	if mode == 'T' || mode == 'P' { // P: a packed panel, read as T
 		return fmt.Sprintf("%d(SI)", 8*r)
 	}
 	return [...]string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R11*1)", "(R12)", "(R12)(R8*1)", "(R12)(R8*2)", "(R12)(R11*1)"}[r]
 }
 
 // gemmTile emits the code for one mr x nv tile and jumps to done.
-func (g *gen) gemmTile(s isa, mode byte, mr, nv int, name string) {
+func (g *gen) gemmTile(s isa, mode byte, idx bool, mr, nv int, name string) {
 	R := s.reg
 	acc := func(r, v int) string { return fmt.Sprintf("%s%d", R, r*nv+v) }
 	nacc := mr * nv
@@ -132,19 +139,33 @@ func (g *gen) gemmTile(s isa, mode byte, mr, nv int, name string) {
 	}
 	loop := fmt.Sprintf("%s_loop", name)
 	store := fmt.Sprintf("%s_store", name)
+	if idx {
+		g.p("MOVQ list+104(FP), R13")
+	}
 	g.p("TESTQ CX, CX")
 	g.p("JEQ %s", store)
 	g.p("PCALIGN $32")
 	g.label(loop)
+	// Indexed kernels (idx, mode P) read A as mode T does (a packed panel:
+	// the mr entries of step t at SI, the next step lda further on) and
+	// row list[t] of B (list at R13, int32; the row's byte offset in BX).
+	bAddr := func(off int) string { return fmt.Sprintf("%d(DI)", off) }
+	aAddr := func(r int) string { return aRow(mode, r) }
+	if idx {
+		g.p("MOVL (R13), BX")
+		g.p("IMULQ R9, BX")
+		bAddr = func(off int) string { return fmt.Sprintf("%d(DI)(BX*1)", off) }
+	}
+	maskPtr := "AX"
 	for v := 0; v < nv; v++ {
 		off := 8 * s.vl * v
 		if v < nv-1 {
-			g.p("VMOVUPD %d(DI), %s", off, bReg[v])
+			g.p("VMOVUPD %s, %s", bAddr(off), bReg[v])
 		} else if s.vl == 8 {
-			g.p("VMOVUPD.Z %d(DI), K1, %s", off, bReg[v])
+			g.p("VMOVUPD.Z %s, K1, %s", bAddr(off), bReg[v])
 		} else {
-			g.p("VMOVDQU (AX), %s", bc)
-			g.p("VMASKMOVPD %d(DI), %s, %s", off, bc, bReg[v])
+			g.p("VMOVDQU (%s), %s", maskPtr, bc)
+			g.p("VMASKMOVPD %s, %s, %s", bAddr(off), bc, bReg[v])
 		}
 	}
 	for r := 0; r < mr; r++ {
@@ -152,18 +173,24 @@ func (g *gen) gemmTile(s isa, mode byte, mr, nv int, name string) {
 		if s.vl == 8 {
 			b = fmt.Sprintf("Z%d", 27+r%5)
 		}
-		g.p("VBROADCASTSD %s, %s", aRow(mode, r), b)
+		g.p("VBROADCASTSD %s, %s", aAddr(r), b)
 		for v := 0; v < nv; v++ {
 			g.p("VFMADD231PD %s, %s, %s", bReg[v], b, acc(r, v))
 		}
 	}
-	if mode == 'T' {
+	switch {
+	case idx:
+		g.p("ADDQ $4, R13")
 		g.p("ADDQ R8, SI")
-	} else {
+	case mode == 'T':
+		g.p("ADDQ R8, SI")
+	default:
 		g.p("ADDQ $8, SI")
 		g.p("ADDQ $8, R12")
 	}
-	g.p("ADDQ R9, DI")
+	if !idx {
+		g.p("ADDQ R9, DI")
+	}
 	g.p("DECQ CX")
 	g.p("JNE %s", loop)
 	g.label(store)
@@ -294,10 +321,16 @@ func (g *gen) gemmTile(s isa, mode byte, mr, nv int, name string) {
 }
 
 // gemmFunc emits one gemm entry point, dispatching on mr and nv.
-func (g *gen) gemmFunc(s isa, mode byte) {
+func (g *gen) gemmFunc(s isa, mode byte, idx bool) {
 	fn := fmt.Sprintf("gemm%s%c", s.name, mode)
-	g.raw(fmt.Sprintf("\n// func %s(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, flags int, mr int, nv int, mk *float64)\n", fn))
-	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-104\n", fn))
+	if idx {
+		fn += "I"
+		g.raw(fmt.Sprintf("\n// func %s(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, flags int, mr int, nv int, mk *float64, list *int32)\n", fn))
+		g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-112\n", fn))
+	} else {
+		g.raw(fmt.Sprintf("\n// func %s(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha float64, tail int, flags int, mr int, nv int, mk *float64)\n", fn))
+		g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-104\n", fn))
+	}
 	g.args()
 	g.tailMask(s, "")
 	g.p("MOVQ mr+80(FP), BX")
@@ -317,7 +350,7 @@ func (g *gen) gemmFunc(s isa, mode byte) {
 		for nv := 1; nv <= s.nvMax; nv++ {
 			name := fmt.Sprintf("%s_m%d_n%d", fn, mr, nv)
 			g.label(name)
-			g.gemmTile(s, mode, mr, nv, name)
+			g.gemmTile(s, mode, idx, mr, nv, name)
 		}
 	}
 }
@@ -509,11 +542,170 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	RET
 `)
 	for _, s := range []isa{avx512, avx2} {
-		g.gemmFunc(s, 'N')
-		g.gemmFunc(s, 'T')
+		g.gemmFunc(s, 'N', false)
+		g.gemmFunc(s, 'T', false)
+		g.gemmFunc(s, 'P', true)
+		g.spUpdateFunc(s)
 		g.dotFunc(s)
 	}
 	if err := os.WriteFile(*out, g.b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// spUpdateFunc emits spupd<isa>: for t in 0..n-1, row list[t] of C (rows
+// ldc apart) gets sum_r p[t*8+r] * B[r] added, B being an mr x (nv vectors)
+// tile held in registers for the whole call (rows ldb apart), the terms
+// added one fused multiply-add at a time in the order r = 0..mr-1. It is
+// the backward product of the sparse step: the packed panel p of a tile of
+// 8 batch rows (its union of columns, list) scattered back onto the rows
+// of X^T dA, continuing each entry's chain where earlier tiles left it.
+func (g *gen) spUpdateFunc(s isa) {
+	fn := "spupd" + s.name
+	R := s.reg
+	g.raw(fmt.Sprintf("\n// func %s(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int)\n", fn))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-80\n", fn))
+	g.p("MOVQ n+0(FP), CX")
+	g.p("MOVQ list+8(FP), SI")
+	g.p("MOVQ p+16(FP), DI")
+	g.p("MOVQ b+24(FP), R8")
+	g.p("MOVQ ldb+32(FP), R9")
+	g.p("SHLQ $3, R9")
+	g.p("MOVQ c+40(FP), DX")
+	g.p("MOVQ ldc+48(FP), R10")
+	g.p("SHLQ $3, R10")
+	// Tail mask: K1 (AVX-512) or a pointer into maskTable256 in AX (AVX2).
+	g.p("MOVQ tail+56(FP), BX")
+	if s.vl == 8 {
+		g.p("MOVL $1, AX")
+		g.p("SHLXL BX, AX, AX")
+		g.p("DECL AX")
+		g.p("KMOVW AX, K1")
+	} else {
+		g.p("SHLQ $3, BX")
+		g.p("LEAQ maskTable256<>+32(SB), AX")
+		g.p("SUBQ BX, AX")
+	}
+	g.p("MOVQ mr+64(FP), BX")
+	g.p("MOVQ nv+72(FP), R11")
+	for _, mr := range s.mrs {
+		for nv := 1; nv <= s.nvMax; nv++ {
+			l := fmt.Sprintf("%s_m%d_n%d", fn, mr, nv)
+			g.p("CMPQ BX, $%d", mr)
+			g.p("JNE %s_skip", l)
+			g.p("CMPQ R11, $%d", nv)
+			g.p("JEQ %s", l)
+			g.label(l + "_skip")
+		}
+	}
+	g.p("VZEROUPPER")
+	g.p("RET")
+	for _, mr := range s.mrs {
+		for nv := 1; nv <= s.nvMax; nv++ {
+			name := fmt.Sprintf("%s_m%d_n%d", fn, mr, nv)
+			bReg := func(r, v int) string { return fmt.Sprintf("%s%d", R, r*nv+v) }
+			cReg := func(v int) string { return fmt.Sprintf("%s%d", R, mr*nv+v) }
+			bc := fmt.Sprintf("%s%d", R, mr*nv+nv)
+			if s.vl == 8 {
+				bc = "Z31"
+			}
+			g.label(name)
+			// The B tile into registers, row by row (R12 walks the rows).
+			g.p("MOVQ R8, R12")
+			for r := 0; r < mr; r++ {
+				for v := 0; v < nv; v++ {
+					off := 8 * s.vl * v
+					switch {
+					case v < nv-1:
+						g.p("VMOVUPD %d(R12), %s", off, bReg(r, v))
+					case s.vl == 8:
+						g.p("VMOVUPD.Z %d(R12), K1, %s", off, bReg(r, v))
+					default:
+						g.p("VMOVDQU (AX), %s", bc)
+						g.p("VMASKMOVPD %d(R12), %s, %s", off, bc, bReg(r, v))
+					}
+				}
+				if r < mr-1 {
+					g.p("ADDQ R9, R12")
+				}
+			}
+			// One step: row list[t] of C at addr, into the registers cr,
+			// the panel's entries for t at pOff(DI) broadcast into bcr.
+			step := func(addr string, cr func(int) string, bcr string, pOff int) {
+				for v := 0; v < nv; v++ {
+					off := 8 * s.vl * v
+					switch {
+					case v < nv-1:
+						g.p("VMOVUPD %d(%s), %s", off, addr, cr(v))
+					case s.vl == 8:
+						g.p("VMOVUPD.Z %d(%s), K1, %s", off, addr, cr(v))
+					default:
+						g.p("VMOVDQU (AX), %s", bcr)
+						g.p("VMASKMOVPD %d(%s), %s, %s", off, addr, bcr, cr(v))
+					}
+				}
+				for r := 0; r < mr; r++ {
+					g.p("VBROADCASTSD %d(DI), %s", pOff+8*r, bcr)
+					for v := 0; v < nv; v++ {
+						g.p("VFMADD231PD %s, %s, %s", bReg(r, v), bcr, cr(v))
+					}
+				}
+				for v := 0; v < nv; v++ {
+					off := 8 * s.vl * v
+					switch {
+					case v < nv-1:
+						g.p("VMOVUPD %s, %d(%s)", cr(v), off, addr)
+					case s.vl == 8:
+						g.p("VMOVUPD %s, K1, %d(%s)", cr(v), off, addr)
+					default:
+						g.p("VMOVDQU (AX), %s", bcr)
+						g.p("VMASKMOVPD %s, %s, %d(%s)", cr(v), bcr, off, addr)
+					}
+				}
+			}
+			rowAddr := func(listOff int, reg string) {
+				g.p("MOVL %d(SI), %s", listOff, reg)
+				g.p("IMULQ R10, %s", reg)
+				g.p("ADDQ DX, %s", reg)
+			}
+			if s.vl == 8 {
+				// Two rows per iteration, each with its own chains, so
+				// the multiply-add chains of one (mr long per entry)
+				// overlap with the other's.
+				cReg2 := func(v int) string { return fmt.Sprintf("Z%d", mr*nv+nv+v) }
+				g.p("CMPQ CX, $2")
+				g.p("JLT %s_one", name)
+				g.p("PCALIGN $32")
+				g.label(name + "_loop2")
+				rowAddr(0, "R12")
+				rowAddr(4, "BX")
+				step("R12", cReg, "Z30", 0)
+				step("BX", cReg2, "Z31", 64)
+				g.p("ADDQ $8, SI")
+				g.p("ADDQ $128, DI")
+				g.p("SUBQ $2, CX")
+				g.p("CMPQ CX, $2")
+				g.p("JGE %s_loop2", name)
+				g.label(name + "_one")
+				g.p("TESTQ CX, CX")
+				g.p("JEQ %s_done", name)
+				rowAddr(0, "R12")
+				step("R12", cReg, "Z30", 0)
+			} else {
+				g.p("TESTQ CX, CX")
+				g.p("JEQ %s_done", name)
+				g.p("PCALIGN $32")
+				g.label(name + "_loop")
+				rowAddr(0, "R12")
+				step("R12", cReg, bc, 0)
+				g.p("ADDQ $4, SI")
+				g.p("ADDQ $64, DI")
+				g.p("DECQ CX")
+				g.p("JNE %s_loop", name)
+			}
+			g.label(name + "_done")
+			g.p("VZEROUPPER")
+			g.p("RET")
+		}
 	}
 }
