@@ -181,6 +181,17 @@ func MNIST(spec DataSpec, seed uint64) (*Dataset, error) {
 
 // loadMNISTSplit reads one image file and its label file from dir and fills
 // s with the selected images of digits, class by class.
+//
+// The labels are read first and the selection made from them alone; the
+// image file is then streamed once, each selected image decoded straight
+// into its row of s.X (see readIDXImageRows), so the file's images are
+// never held as a whole: what loading holds beyond s.X is the labels, a
+// 1 MiB read buffer and the selected pixels read before s.X is allocated
+// (a few MB for MNIST), where it used to be the whole file's bytes (47 MB
+// for the training images) and their growing buffer. Errors keep their
+// order: the label file's, then the image file's own (the whole file is
+// checked even when the counts disagree), then a count mismatch, then a
+// digit with too few images.
 func loadMNISTSplit(s *Split, dir, imagesName, labelsName string, digits []int, per int, key string, rng *rand.Rand) error {
 	labels, lname, err := readIDXFile(dir, labelsName, func(f *os.File) ([]uint8, error) {
 		return ReadIDXLabels(f, 0)
@@ -191,8 +202,14 @@ func loadMNISTSplit(s *Split, dir, imagesName, labelsName string, digits []int, 
 	if err := checkDigitLabels(labels); err != nil {
 		return fmt.Errorf("mnist: %s: %w", lname, err)
 	}
-	im, iname, err := readIDXFile(dir, imagesName, func(f *os.File) (*IDXImages, error) {
-		return ReadIDXImageBytes(f, 0)
+	chosen, short := chooseMNIST(labels, digits, per, rng)
+	im, iname, err := readIDXFile(dir, imagesName, func(f *os.File) (*idxRows, error) {
+		return readIDXImageRows(f, 0, func(n int) []int {
+			if n != len(labels) || short >= 0 {
+				return nil // an error below, once the file is checked
+			}
+			return mnistRows(chosen, n)
+		})
 	})
 	if err != nil {
 		return err
@@ -200,18 +217,41 @@ func loadMNISTSplit(s *Split, dir, imagesName, labelsName string, digits []int, 
 	if im.N != len(labels) {
 		return fmt.Errorf("mnist: %s holds %d images but %s holds %d labels", iname, im.N, lname, len(labels))
 	}
+	if short >= 0 {
+		return fmt.Errorf("mnist: %s has only %d images of digit %d but %s = %d", iname, len(chosen[short]), digits[short], key, per)
+	}
+	total := 0
+	for _, idx := range chosen {
+		total += len(idx)
+	}
+	s.N, s.D, s.X = total, im.Rows*im.Cols, im.X
+	s.Y = make([]int, 0, total)
+	for c, idx := range chosen {
+		for range idx {
+			s.Y = append(s.Y, c)
+		}
+	}
+	return nil
+}
 
+// chooseMNIST picks, for each class c, the file indices of the images of
+// digit digits[c] that the split keeps, in file order: all of them when per
+// is 0, else per of them drawn with rng (a partial Fisher-Yates shuffle on
+// the class's indices, then sorted back into file order). When a digit has
+// fewer than per images it stops there and returns that class as short
+// (chosen[short] then holds all the digit's indices); short is -1
+// otherwise. rng is used exactly as the loader always has, so a seed keeps
+// selecting the same images.
+func chooseMNIST(labels []uint8, digits []int, per int, rng *rand.Rand) (chosen [][]int, short int) {
 	byDigit := make([][]int, 10)
 	for i, l := range labels {
 		byDigit[l] = append(byDigit[l], i)
 	}
-	var chosen [][]int
-	total := 0
-	for _, dg := range digits {
+	for c, dg := range digits {
 		idx := byDigit[dg]
 		if per > 0 {
 			if len(idx) < per {
-				return fmt.Errorf("mnist: %s has only %d images of digit %d but %s = %d", iname, len(idx), dg, key, per)
+				return append(chosen, idx), c
 			}
 			// Partial Fisher-Yates on a copy, then back to file order.
 			idx = slices.Clone(idx)
@@ -223,25 +263,26 @@ func loadMNISTSplit(s *Split, dir, imagesName, labelsName string, digits []int, 
 			slices.Sort(idx)
 		}
 		chosen = append(chosen, idx)
-		total += len(idx)
 	}
+	return chosen, -1
+}
 
-	d := im.Rows * im.Cols
-	s.N, s.D = total, d
-	s.X = make([]float64, total*d)
-	s.Y = make([]int, total)
+// mnistRows maps each of the n images of a file to its row of the split
+// (class by class, file order within a class, as chosen lists them), or -1
+// for an image the split does not keep.
+func mnistRows(chosen [][]int, n int) []int {
+	rowOf := make([]int, n)
+	for i := range rowOf {
+		rowOf[i] = -1
+	}
 	r := 0
-	for c, idx := range chosen {
+	for _, idx := range chosen {
 		for _, i := range idx {
-			s.Y[r] = c
-			row := s.Row(r)
-			for j, p := range im.Pixels[i*d : (i+1)*d] {
-				row[j] = float64(p) / 255
-			}
+			rowOf[i] = r
 			r++
 		}
 	}
-	return nil
+	return rowOf
 }
 
 // checkDigitLabels reports the first label outside 0..9.
