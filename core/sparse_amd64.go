@@ -37,10 +37,10 @@ func listPtr(list []int32, dummy *int32) *int32 {
 }
 
 //go:noescape
-func spupd512(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int)
+func spupd512(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int, lp int)
 
 //go:noescape
-func spupd256(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int)
+func spupd256(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int, lp int)
 
 // tileProducts runs one of the step's two products over the batch's
 // tiles (as packTiles left them), cutting each tile into pieces of rows
@@ -73,9 +73,9 @@ func (st *sparseStep) tileProducts(forward bool, b []float64, h int, c []float64
 				case forward:
 					s.kernP(len(list), p, sparseTile, &b[j0], h, &c[r0*h+j0], h, tail, spAccumulate|spReLU, mr, nv, lp)
 				case s.isa512:
-					spupd512(len(list), lp, p, &b[r0*h+j0], h, &c[j0], h, tail, mr, nv)
+					spupd512(len(list), lp, p, &b[r0*h+j0], h, &c[j0], h, tail, mr, nv, sparseTile)
 				default:
-					spupd256(len(list), lp, p, &b[r0*h+j0], h, &c[j0], h, tail, mr, nv)
+					spupd256(len(list), lp, p, &b[r0*h+j0], h, &c[j0], h, tail, mr, nv, sparseTile)
 				}
 			}
 			r0 += mr

@@ -554,7 +554,7 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 }
 
 // spUpdateFunc emits spupd<isa>: for t in 0..n-1, row list[t] of C (rows
-// ldc apart) gets sum_r p[t*8+r] * B[r] added, B being an mr x (nv vectors)
+// ldc apart) gets sum_r p[t*lp+r] * B[r] added, B being an mr x (nv vectors)
 // tile held in registers for the whole call (rows ldb apart), the terms
 // added one fused multiply-add at a time in the order r = 0..mr-1. It is
 // the backward product of the sparse step: the packed panel p of a tile of
@@ -563,8 +563,8 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 func (g *gen) spUpdateFunc(s isa) {
 	fn := "spupd" + s.name
 	R := s.reg
-	g.raw(fmt.Sprintf("\n// func %s(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int)\n", fn))
-	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-80\n", fn))
+	g.raw(fmt.Sprintf("\n// func %s(n int, list *int32, p *float64, b *float64, ldb int, c *float64, ldc int, tail int, mr int, nv int, lp int)\n", fn))
+	g.raw(fmt.Sprintf("TEXT ·%s(SB), NOSPLIT, $0-88\n", fn))
 	g.p("MOVQ n+0(FP), CX")
 	g.p("MOVQ list+8(FP), SI")
 	g.p("MOVQ p+16(FP), DI")
@@ -610,6 +610,8 @@ func (g *gen) spUpdateFunc(s isa) {
 				bc = "Z31"
 			}
 			g.label(name)
+			g.p("MOVQ lp+80(FP), R11") // the panel's step, in bytes
+			g.p("SHLQ $3, R11")
 			// The B tile into registers, row by row (R12 walks the rows).
 			g.p("MOVQ R8, R12")
 			for r := 0; r < mr; r++ {
@@ -631,7 +633,7 @@ func (g *gen) spUpdateFunc(s isa) {
 			}
 			// One step: row list[t] of C at addr, into the registers cr,
 			// the panel's entries for t at pOff(DI) broadcast into bcr.
-			step := func(addr string, cr func(int) string, bcr string, pOff int) {
+			step := func(addr string, cr func(int) string, bcr string, second bool) {
 				for v := 0; v < nv; v++ {
 					off := 8 * s.vl * v
 					switch {
@@ -645,7 +647,11 @@ func (g *gen) spUpdateFunc(s isa) {
 					}
 				}
 				for r := 0; r < mr; r++ {
-					g.p("VBROADCASTSD %d(DI), %s", pOff+8*r, bcr)
+					if second {
+						g.p("VBROADCASTSD %d(DI)(R11*1), %s", 8*r, bcr)
+					} else {
+						g.p("VBROADCASTSD %d(DI), %s", 8*r, bcr)
+					}
 					for v := 0; v < nv; v++ {
 						g.p("VFMADD231PD %s, %s, %s", bReg(r, v), bcr, cr(v))
 					}
@@ -679,10 +685,10 @@ func (g *gen) spUpdateFunc(s isa) {
 				g.label(name + "_loop2")
 				rowAddr(0, "R12")
 				rowAddr(4, "BX")
-				step("R12", cReg, "Z30", 0)
-				step("BX", cReg2, "Z31", 64)
+				step("R12", cReg, "Z30", false)
+				step("BX", cReg2, "Z31", true)
 				g.p("ADDQ $8, SI")
-				g.p("ADDQ $128, DI")
+				g.p("LEAQ (DI)(R11*2), DI")
 				g.p("SUBQ $2, CX")
 				g.p("CMPQ CX, $2")
 				g.p("JGE %s_loop2", name)
@@ -690,16 +696,16 @@ func (g *gen) spUpdateFunc(s isa) {
 				g.p("TESTQ CX, CX")
 				g.p("JEQ %s_done", name)
 				rowAddr(0, "R12")
-				step("R12", cReg, "Z30", 0)
+				step("R12", cReg, "Z30", false)
 			} else {
 				g.p("TESTQ CX, CX")
 				g.p("JEQ %s_done", name)
 				g.p("PCALIGN $32")
 				g.label(name + "_loop")
 				rowAddr(0, "R12")
-				step("R12", cReg, bc, 0)
+				step("R12", cReg, bc, false)
 				g.p("ADDQ $4, SI")
-				g.p("ADDQ $64, DI")
+				g.p("ADDQ R11, DI")
 				g.p("DECQ CX")
 				g.p("JNE %s_loop", name)
 			}
