@@ -101,6 +101,18 @@ func (sp *sparseRows) tileDensity(y []int) float64 {
 // start-up, like the gemm kernel choice.
 var sparseEnabled = os.Getenv("NCSWEEP_SPARSE") != "off"
 
+// Kernels names the arithmetic this process uses, for provenance: the
+// gemm kernel ("avx512", "avx2" or "go", see gemm) and "sparse off" when
+// NCSWEEP_SPARSE=off. Results are bit-for-bit reproducible between
+// processes that report the same kernels.
+func Kernels() string {
+	k := bestGemmKernel.String()
+	if !sparseEnabled {
+		k += ", sparse off"
+	}
+	return k
+}
+
 // sparseRows is a split in compressed sparse rows around a per-column
 // offset: X[i][k] = offset[k] + S[i][k], with row i of S stored as the
 // columns idx[ptr[i]:ptr[i+1]] (increasing) and values val[ptr[i]:ptr[i+1]].

@@ -22,14 +22,17 @@ const ManifestFormat = "ncsweep-manifest/1"
 // was asked (the spec, the arguments), by what (tool, Go, VCS revision,
 // host), when, and how it went (Counts).
 type Manifest struct {
-	SpecText    string   `json:"spec_text"`
-	SpecHash    string   `json:"spec_hash"`
-	Sweep       string   `json:"sweep"`
-	ToolVersion string   `json:"tool_version"`
-	GoVersion   string   `json:"go_version"`             // runtime.Version() if left empty
-	VCSRevision string   `json:"vcs_revision,omitempty"` // from the build info if left empty
-	Host        string   `json:"host"`
-	Args        []string `json:"args"`
+	SpecText    string `json:"spec_text"`
+	SpecHash    string `json:"spec_hash"`
+	Sweep       string `json:"sweep"`
+	ToolVersion string `json:"tool_version"`
+	GoVersion   string `json:"go_version"`             // runtime.Version() if left empty
+	VCSRevision string `json:"vcs_revision,omitempty"` // from the build info if left empty
+	// Kernels names the arithmetic used (core.Kernels): results are bit
+	// for bit the same between invocations with the same kernels.
+	Kernels string   `json:"kernels,omitempty"`
+	Host    string   `json:"host"`
+	Args    []string `json:"args"`
 	// Sets are the --set overrides applied to the spec, in order.
 	Sets      []string  `json:"sets,omitempty"`
 	Shard     string    `json:"shard"` // "i/N"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ncsweep/ncsweep/core"
 	"github.com/ncsweep/ncsweep/results"
 )
 
@@ -21,7 +22,11 @@ func TestManifestRecordsInvocation(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"run", spec, "--out", out, "--quiet", "--shard", "1/3", "--set", "train.time=1", "--set", "model.width=[6,12]"}
 	for i := 0; i < 2; i++ {
-		if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		cmd := exec.Command(bin, args...)
+		if i == 1 { // the resume with the portable kernels and no sparse form
+			cmd.Env = append(os.Environ(), "NCSWEEP_GEMM=go", "NCSWEEP_SPARSE=off")
+		}
+		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("run %d: %v\n%s", i, err, b)
 		}
 	}
@@ -39,6 +44,9 @@ func TestManifestRecordsInvocation(t *testing.T) {
 		}
 		if m.Shard != "1/3" || m.Host != host || m.ToolVersion == "" || m.GoVersion == "" {
 			t.Errorf("invocation %d: shard %q host %q tool %q go %q", i, m.Shard, m.Host, m.ToolVersion, m.GoVersion)
+		}
+		if want := []string{core.Kernels(), "go, sparse off"}[i]; m.Kernels != want {
+			t.Errorf("invocation %d: kernels %q, want %q", i, m.Kernels, want)
 		}
 		if !m.EndedAt.After(m.StartedAt) {
 			t.Errorf("invocation %d: ended %v, started %v", i, m.EndedAt, m.StartedAt)

@@ -225,7 +225,7 @@ func runSweep(args []string, _, stderr io.Writer, hooks runHooks) (int, error) {
 
 	m := results.Manifest{
 		Sweep: plan.Name, SpecText: plan.SpecText, SpecHash: plan.SpecHash,
-		ToolVersion: toolVersion, VCSRevision: vcsRevision(), Host: host,
+		ToolVersion: toolVersion, VCSRevision: vcsRevision(), Kernels: core.Kernels(), Host: host,
 		Args: os.Args, Sets: f.sets, Shard: shard.String(), StartedAt: started, EndedAt: time.Now().UTC(),
 		Counts: results.Counts{Planned: len(runs), Skipped: skipped, OK: counts[core.StatusOK],
 			Failed: counts[core.StatusFailed], Diverged: counts[core.StatusDiverged],

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/ncsweep/ncsweep/core"
 )
 
 // toolVersion is the release this source tree describes.
@@ -35,5 +37,5 @@ func versionString() string {
 	if rev := vcsRevision(); rev != "" {
 		s += " " + rev
 	}
-	return s
+	return s + " (kernels: " + core.Kernels() + ")"
 }
