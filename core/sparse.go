@@ -444,20 +444,30 @@ const (
 
 // spGatherGo computes c[0:w] = sum_t val[t] b[idx[t]*ldb + 0:w] (+ c when
 // flags has spAccumulate, then relu when it has spReLU): one math.FMA
-// chain per column, over t in order.
+// chain per column, over t in order. It walks the entries in the outer
+// loop, so each reads a contiguous piece of a row of b, keeping the sums
+// of up to 64 columns at a time on the stack.
 func spGatherGo(idx []int32, val []float64, b []float64, ldb int, c []float64, flags int) {
-	for j := range c {
-		acc := 0.0
+	var acc [64]float64
+	for j0 := 0; j0 < len(c); j0 += len(acc) {
+		cc := c[j0:min(j0+len(acc), len(c))]
+		sum := acc[:len(cc)]
+		clear(sum)
 		for t, k := range idx {
-			acc = math.FMA(val[t], b[int(k)*ldb+j], acc)
+			v, row := val[t], b[int(k)*ldb+j0:int(k)*ldb+j0+len(cc)]
+			for j, x := range row {
+				sum[j] = math.FMA(v, x, sum[j])
+			}
 		}
-		if flags&spAccumulate != 0 {
-			acc += c[j]
+		for j, x := range sum {
+			if flags&spAccumulate != 0 {
+				x += cc[j]
+			}
+			if flags&spReLU != 0 && !(x > 0) {
+				x = 0
+			}
+			cc[j] = x
 		}
-		if flags&spReLU != 0 && !(acc > 0) {
-			acc = 0
-		}
-		c[j] = acc
 	}
 }
 
