@@ -315,7 +315,7 @@ func readIDXFile[T any](dir, name string, read func(*os.File) (T, error)) (T, st
 	base := filepath.Base(path)
 	v, err := read(f)
 	if err != nil {
-		return zero, base, fmt.Errorf("mnist: %s: %w", base, err)
+		return zero, base, fmt.Errorf("mnist: %s: %w", path, err)
 	}
 	return v, base, nil
 }

@@ -147,10 +147,10 @@ func TestMNISTErrors(t *testing.T) {
 			t.Errorf("%+v: want error containing %q, got %v", c.spec, c.want, err)
 		}
 	}
-	// A broken file is named in the error.
+	// A broken file is named in the error, with its folder.
 	os.WriteFile(filepath.Join(dir, mnistTrainImages), idxHeader(idxImagesMagic, 3, 2, 2), 0o644)
 	_, err := MNIST(DataSpec{Digits: []int{3, 1}, Path: dir}, 1)
-	if want := "mnist: train-images-idx3-ubyte: truncated: header declares 3 images of 2x2 (12 bytes) but only 0 follow"; err == nil || !strings.Contains(err.Error(), want) {
+	if want := "mnist: " + filepath.Join(dir, mnistTrainImages) + ": truncated: header declares 3 images of 2x2 (12 bytes) but only 0 follow"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("want %q, got %v", want, err)
 	}
 }

@@ -52,7 +52,7 @@ func main() {
 		// lets the heap reach twice what is live: the 8-run MNIST sweep
 		// peaked at 470 MiB for 165 MiB of dataset. At 25 it peaks near
 		// 280 MiB for about 0.1 s more of collection in a 22 s sweep
-		// (BENCHMARKS.md, "Scale and memory"). A GOGC the user sets wins.
+		// (BENCHMARKS.md, "Memory"). A GOGC the user sets wins.
 		debug.SetGCPercent(gcPercent)
 	}
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
