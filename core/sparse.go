@@ -253,10 +253,10 @@ type sparseStep struct {
 
 	offZ, colSum []float64 // H
 	union        []uint64  // one tile's columns (a bitmap)
-	touched      float64   // keeps packTiles' prefetching loads
+	pos          []int32   // column -> its step in the tile's list
+	touched      float64   // keeps packTiles' prefetching loads alive
 	order        []int     // classOrder's scratch
-	classStart   []int
-	pos          []int32 // column -> its step in the tile's list
+	classStart   []int     // classOrder's scratch
 
 	// The batch's tiles as packed by forwardReLU, kept for backward: tile
 	// t covers batch rows tileRow[t]..tileRow[t+1]-1, its union of columns
@@ -265,14 +265,6 @@ type sparseStep struct {
 	tileRow, tileList []int
 	lists             []int32
 	panels            []float64
-
-	// The batch's rows of S copied together (gatherBatch): batch row r is
-	// bIdx/bVal[bPtr[r]:bPtr[r+1]]. The rows are scattered over the split;
-	// one bulk copy of each keeps many cache misses in flight, where
-	// packing straight from the split waited on each row in turn.
-	bPtr []int
-	bIdx []int32
-	bVal []float64
 }
 
 // sparseTile is the number of batch rows in a tile: the 8 rows of an
@@ -316,19 +308,6 @@ func (st *sparseStep) classOrder(rows []int, y []int) []int {
 		st.classStart[y[i]]++
 	}
 	return rows
-}
-
-// gatherBatch copies the batch's rows of S together.
-func (st *sparseStep) gatherBatch(rows []int) {
-	sp := st.sp
-	st.bPtr = append(st.bPtr[:0], 0)
-	st.bIdx, st.bVal = st.bIdx[:0], st.bVal[:0]
-	for _, i := range rows {
-		lo, hi := sp.ptr[i], sp.ptr[i+1]
-		st.bIdx = append(st.bIdx, sp.idx[lo:hi]...)
-		st.bVal = append(st.bVal, sp.val[lo:hi]...)
-		st.bPtr = append(st.bPtr, len(st.bIdx))
-	}
 }
 
 // forwardReLU computes A = relu(X W) (len(rows) x h) for the training rows

@@ -32,7 +32,7 @@ func TestNewSparseRows(t *testing.T) {
 	if len(sp.offsetCols) != 1 || sp.offsetCols[0] != 0 {
 		t.Fatalf("offsetCols = %v, want [0]", sp.offsetCols)
 	}
-	checkSparseRecords(t, s, sp)
+	checkSparseRows(t, s, sp)
 	if len(sp.idx) != 6 { // (3,-1.5), (1,3), and all four of column 2
 		t.Fatalf("%d stored entries, want 6", len(sp.idx))
 	}
@@ -44,9 +44,9 @@ func TestNewSparseRows(t *testing.T) {
 	}
 }
 
-// checkSparseRecords rebuilds every row of s from its stored entries
+// checkSparseRows rebuilds every row of s from its stored entries
 // (columns increasing) and the offsets.
-func checkSparseRecords(t *testing.T, s *Split, sp *sparseRows) {
+func checkSparseRows(t *testing.T, s *Split, sp *sparseRows) {
 	t.Helper()
 	d := s.D
 	for i := 0; i < s.N; i++ {
@@ -104,7 +104,7 @@ func TestSparseTilesMatchGoLoops(t *testing.T) {
 		if sp == nil {
 			t.Fatalf("d=%d: no sparse form", d)
 		}
-		checkSparseRecords(t, s, sp)
+		checkSparseRows(t, s, sp)
 		for _, h := range []int{1, 5, 24, 50, 70} {
 			w := make([]float64, d*h)
 			for i := range w {

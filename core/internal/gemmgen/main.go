@@ -320,6 +320,21 @@ func (g *gen) gemmTile(s isa, mode byte, idx bool, mr, nv int, name string) {
 	}
 }
 
+// dispatch jumps to the tile fn_m<mr>_n<n> for the mr in BX and the n in
+// nReg, over mrs and n = 1..nMax; it falls through for any other pair.
+func (g *gen) dispatch(fn string, mrs []int, nMax int, nReg string) {
+	for _, mr := range mrs {
+		for n := 1; n <= nMax; n++ {
+			l := fmt.Sprintf("%s_m%d_n%d", fn, mr, n)
+			g.p("CMPQ BX, $%d", mr)
+			g.p("JNE %s_skip", l)
+			g.p("CMPQ %s, $%d", nReg, n)
+			g.p("JEQ %s", l)
+			g.label(l + "_skip")
+		}
+	}
+}
+
 // gemmFunc emits one gemm entry point, dispatching on mr and nv.
 func (g *gen) gemmFunc(s isa, mode byte, idx bool) {
 	fn := fmt.Sprintf("gemm%s%c", s.name, mode)
@@ -335,15 +350,7 @@ func (g *gen) gemmFunc(s isa, mode byte, idx bool) {
 	g.tailMask(s, "")
 	g.p("MOVQ mr+80(FP), BX")
 	g.p("MOVQ nv+88(FP), R13")
-	for _, mr := range s.mrs {
-		for nv := 1; nv <= s.nvMax; nv++ {
-			g.p("CMPQ BX, $%d", mr)
-			g.p("JNE %s_m%d_n%d_skip", fn, mr, nv)
-			g.p("CMPQ R13, $%d", nv)
-			g.p("JEQ %s_m%d_n%d", fn, mr, nv)
-			g.label(fmt.Sprintf("%s_m%d_n%d_skip", fn, mr, nv))
-		}
-	}
+	g.dispatch(fn, s.mrs, s.nvMax, "R13")
 	g.p("VZEROUPPER")
 	g.p("RET")
 	for _, mr := range s.mrs {
@@ -486,15 +493,11 @@ func (g *gen) dotFunc(s isa) {
 	g.args()
 	g.p("MOVQ mr+80(FP), BX")
 	g.p("MOVQ nv+88(FP), AX")
+	var mrs []int
 	for mr := s.dotMR; mr >= 1; mr-- {
-		for nr := 1; nr <= s.dotNR; nr++ {
-			g.p("CMPQ BX, $%d", mr)
-			g.p("JNE %s_m%d_n%d_skip", fn, mr, nr)
-			g.p("CMPQ AX, $%d", nr)
-			g.p("JEQ %s_m%d_n%d", fn, mr, nr)
-			g.label(fmt.Sprintf("%s_m%d_n%d_skip", fn, mr, nr))
-		}
+		mrs = append(mrs, mr)
 	}
+	g.dispatch(fn, mrs, s.dotNR, "AX")
 	g.p("RET")
 	for mr := s.dotMR; mr >= 1; mr-- {
 		for nr := 1; nr <= s.dotNR; nr++ {
@@ -588,16 +591,7 @@ func (g *gen) spUpdateFunc(s isa) {
 	}
 	g.p("MOVQ mr+64(FP), BX")
 	g.p("MOVQ nv+72(FP), R11")
-	for _, mr := range s.mrs {
-		for nv := 1; nv <= s.nvMax; nv++ {
-			l := fmt.Sprintf("%s_m%d_n%d", fn, mr, nv)
-			g.p("CMPQ BX, $%d", mr)
-			g.p("JNE %s_skip", l)
-			g.p("CMPQ R11, $%d", nv)
-			g.p("JEQ %s", l)
-			g.label(l + "_skip")
-		}
-	}
+	g.dispatch(fn, s.mrs, s.nvMax, "R11")
 	g.p("VZEROUPPER")
 	g.p("RET")
 	for _, mr := range s.mrs {
